@@ -1,0 +1,49 @@
+"""The Falcon application factory.
+
+`create_app(config)` wires the routes to their resources with injected collaborators. Tests call it with
+their own `Context` (temporary database, fixed clock, Stripe client pointed at the local double) and drive it
+with `falcon.testing.TestClient`. The schema is never touched here: run `python -m api migrate` first.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from . import errors
+from .config import Config
+from .context import Context
+from .db import ConnectionMiddleware
+from .ratelimit import RateLimiter
+from .resources import common, meta, ops, purchases, tokens, webhooks
+
+
+def make_limiter(config: Config) -> RateLimiter:
+    return RateLimiter(config.rate_limits, config.rate_limit_storage, enabled=config.rate_limit_enabled)
+
+
+def create_app(config: Config | None = None, *, context: Context | None = None,
+               limiter: RateLimiter | None = None) -> falcon.App:
+    if context is None:
+        context = Context.build(config or Config.from_env())
+    config = context.config
+    limiter = limiter or make_limiter(config)
+
+    app = falcon.App(middleware=[
+        common.BodyLimitMiddleware(),
+        ConnectionMiddleware(context.db),
+        common.SecurityHeadersMiddleware(),
+    ])
+    app.resp_options.xml_error_serialization = False
+    errors.install(app)
+
+    app.add_route("/api/health", meta.Health(context))
+    app.add_route("/api/config", meta.ClientConfig(context))
+    app.add_route("/api/openapi.json", meta.OpenApi(app))
+    app.add_route("/api/cert/checkout", purchases.Checkout(context, limiter))
+    if config.test_checkout:
+        app.add_route("/api/cert/test-checkout", purchases.TestCheckout(context, limiter))
+    app.add_route("/api/cert/handoff-token", purchases.Handoff(context, limiter))
+    app.add_route("/api/stripe/webhook", webhooks.StripeWebhook(context))
+    app.add_route("/api/cert/token-status", tokens.TokenStatus(context, limiter))
+    app.add_route("/api/ops/email-summary", ops.EmailSummary(context))
+    return app

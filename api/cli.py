@@ -1,0 +1,220 @@
+"""Command line: `python -m api <command>`. Every command and sub-command has `--help`.
+
+  serve         run the registry with waitress (migrates SQLite on start; sends queued email in the background;
+                `--site DIR` also serves a built site on the same origin; in development with no Stripe key,
+                mounts the local Stripe and Resend doubles at /_stripe and /_mail: test mode)
+  migrate       apply pending schema migrations (idempotent)
+  ops health    the email/checkout summary; exit status 1 when something needs attention
+  outbox        list / show / send queued email
+  admin         rotate-token, revoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .config import RESEND_DOUBLE_PREFIX, STRIPE_DOUBLE_PREFIX, Config, ConfigError
+from .context import Context
+
+log = logging.getLogger("ghostshell")
+
+
+def _context() -> Context:
+    return Context.build(Config.from_env())
+
+
+def _sender(ctx: Context):
+    from .mail.outbox import OutboxSender, ResendTransport
+
+    transport = ResendTransport(ctx.config.resend_api_key, ctx.config.resend_from_email, ctx.config.resend_api_base)
+    return OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+
+
+def cmd_migrate(args) -> int:
+    from .migrations import migrate
+
+    ctx = _context()
+    applied = migrate(ctx.db)
+    print("applied migrations: " + ", ".join(map(str, applied)) if applied else "database is up to date")
+    return 0
+
+
+def build_wsgi(ctx: Context, site: Path | None):
+    """The registry's WSGI app, with the built site and (in test mode) the local doubles on the same origin."""
+    from .app import create_app
+
+    app = create_app(context=ctx)
+    if site is not None:
+        from .static_site import add_static_site
+
+        add_static_site(app, site)
+    if not ctx.config.local_doubles:
+        return app
+    from .doubles import resend_double, stripe_double
+    from .doubles.dispatch import PrefixDispatcher
+
+    base = ctx.config.base_url
+    stripe_app = stripe_double.create_app(
+        webhook_url=base + "/api/stripe/webhook",
+        webhook_secret=ctx.config.stripe_webhook_secret,
+        public_base=base + STRIPE_DOUBLE_PREFIX,
+    )
+    mounts = {STRIPE_DOUBLE_PREFIX: stripe_app}
+    if ctx.config.resend_api_base == base + RESEND_DOUBLE_PREFIX:
+        mounts[RESEND_DOUBLE_PREFIX] = resend_double.create_app()
+    return PrefixDispatcher(app, mounts)
+
+
+def cmd_serve(args) -> int:
+    import waitress
+
+    from .mail.outbox import BackgroundSender
+    from .migrations import migrate, pending
+
+    if not os.environ.get("BASE_URL"):
+        os.environ["BASE_URL"] = f"http://{args.host}:{args.port}"
+    ctx = _context()
+    if ctx.config.is_sqlite:
+        migrate(ctx.db)
+    elif pending(ctx.db):
+        print("The database needs migrating: run `python -m api migrate` first.", file=sys.stderr)
+        return 2
+    ctx.db.close()
+    site = Path(args.site).resolve() if args.site else None
+    if site is not None and not (site / "index.html").exists():
+        print(f"No built site in {site}: run `python build.py` first.", file=sys.stderr)
+        return 2
+    wsgi = build_wsgi(ctx, site)
+    sender = BackgroundSender(_sender(ctx), interval=args.mail_interval)
+    sender.start()
+    base = ctx.config.base_url
+    print(f"GhostShell Registry at {base}/" + (" (API only)" if site is None else ""), flush=True)
+    if ctx.config.local_doubles:
+        print("TEST MODE: payments go to the local Stripe double; no real payment is taken.", flush=True)
+        if ctx.config.resend_api_base == base + RESEND_DOUBLE_PREFIX:
+            print(f"Email is not sent: read it in the local mailbox at {base}{RESEND_DOUBLE_PREFIX}/", flush=True)
+    kwargs = {"host": args.host, "port": args.port, "threads": args.threads,
+              "max_request_body_size": 1024 * 1024, "ident": "ghostshell"}
+    if args.trusted_proxy or ctx.config.trusted_proxy:
+        kwargs.update(trusted_proxy=args.trusted_proxy or ctx.config.trusted_proxy, trusted_proxy_count=1,
+                      trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
+    try:
+        waitress.serve(wsgi, **kwargs)
+    finally:
+        sender.stop()
+    return 0
+
+
+def cmd_ops_health(args) -> int:
+    from .ops import email_summary
+
+    ctx = _context()
+    with ctx.db.connection_context():
+        summary = email_summary(ctx)
+    print(json.dumps(summary, indent=2))
+    return 1 if summary["needs_attention"] else 0
+
+
+def cmd_outbox(args) -> int:
+    from .mail.outbox import read_payload
+    from .models import OutboxMessage
+
+    ctx = _context()
+    with ctx.db.connection_context():
+        if args.outbox_command == "list":
+            for message in OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(args.limit):
+                print(f"{message.id:>6}  {message.status:<8} {message.kind:<20} attempts={message.attempts} "
+                      f"created={message.created_at:%Y-%m-%d %H:%M:%S}")
+            return 0
+        if args.outbox_command == "show":
+            message = OutboxMessage.get_or_none(OutboxMessage.id == args.id)
+            if message is None:
+                print(f"No message {args.id}.", file=sys.stderr)
+                return 1
+            payload = read_payload(ctx.keyring, message)
+            if payload is None:
+                print(f"Message {args.id} was {message.status}; its content is no longer kept.")
+                return 0
+            print(f"To: {payload['to']}\nSubject: {payload['subject']}\n\n{payload['text']}")
+            return 0
+    sent = _sender(ctx).send_due()
+    print(f"processed {sent} message(s)")
+    return 0
+
+
+def cmd_admin(args) -> int:
+    from .errors import RegistryError
+
+    ctx = _context()
+    try:
+        with ctx.db.connection_context():
+            if args.admin_command == "rotate-token":
+                from .purchases import rotate_token
+
+                rotate_token(ctx, args.public_id)
+                print(f"Token rotated for {args.public_id.upper()}; the holder has been emailed the new private link.")
+            else:
+                from .certificates import revoke
+
+                revoke(ctx, args.public_id, args.reason)
+                print(f"{args.public_id.upper()} is revoked.")
+    except RegistryError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m api", description="GhostShell Registry")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the registry with waitress")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--site", help="a built site directory (output/) to serve on the same origin")
+    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--mail-interval", type=float, default=2.0, help="seconds between outbox passes")
+    serve.add_argument("--trusted-proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending schema migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    ops = commands.add_parser("ops", help="operations")
+    ops_commands = ops.add_subparsers(dest="ops_command", required=True)
+    health = ops_commands.add_parser("health", help="email/checkout summary; exit 1 when attention is needed")
+    health.set_defaults(func=cmd_ops_health)
+
+    outbox = commands.add_parser("outbox", help="queued email")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    listing = outbox_commands.add_parser("list", help="recent messages, newest first (no addresses)")
+    listing.add_argument("--limit", type=int, default=20)
+    show = outbox_commands.add_parser("show", help="print a message that has not been sent")
+    show.add_argument("id", type=int)
+    outbox_commands.add_parser("send", help="send due messages now")
+    outbox.set_defaults(func=cmd_outbox)
+
+    admin = commands.add_parser("admin", help="support actions (audited)")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    rotate = admin_commands.add_parser("rotate-token", help="new private link; the old one stops working")
+    rotate.add_argument("public_id")
+    revoke = admin_commands.add_parser("revoke", help="revoke a certificate (refunds)")
+    revoke.add_argument("public_id")
+    revoke.add_argument("--reason", required=True)
+    admin.set_defaults(func=cmd_admin)
+    return root
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,193 @@
+"""The registry's configuration: one frozen object, read from the environment in one place.
+
+`Config.from_env()` is the only code that reads `os.environ`. Everything else receives a `Config`.
+
+Rules:
+- In production (`GHOSTSHELL_ENV=production`) every required secret must be set, and the test checkout
+  must be off; otherwise start-up stops with a `ConfigError` naming what is missing.
+- In development the registry makes its own keys on first run and keeps them in `var/dev-keys.json`, so a
+  fresh clone runs with no credentials. With no `STRIPE_SECRET_KEY` (and no `RESEND_API_KEY`) it runs in
+  test mode against the local Stripe and Resend doubles mounted on the same origin (`/_stripe`, `/_mail`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///var/ghostshell.db"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+LOCAL_STRIPE_KEY = "sk_test_local_double"
+LOCAL_RESEND_KEY = "re_local_double"
+STRIPE_DOUBLE_PREFIX = "/_stripe"
+RESEND_DOUBLE_PREFIX = "/_mail"
+
+DEFAULT_RATE_LIMITS = {
+    "checkout": "10/minute",
+    "handoff": "30/minute",
+    "token_status": "30/minute",
+    "redeem": "20/minute",
+    "lookup": "60/minute",
+    "search": "60/minute",
+}
+
+PRODUCTION_REQUIRED = (
+    "BASE_URL",
+    "DATABASE_URL",
+    "GHOSTSHELL_SECRET_KEY",
+    "EMAIL_ENC_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "RESEND_API_KEY",
+    "RESEND_FROM_EMAIL",
+)
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot run the registry; the message says what to set."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    env: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    base_url: str = DEFAULT_BASE_URL
+    secret_key: bytes = b""
+    email_enc_key: bytes = b""
+    stripe_secret_key: str = LOCAL_STRIPE_KEY
+    stripe_webhook_secret: str = ""
+    stripe_price_id: str | None = None
+    stripe_api_base: str | None = None
+    resend_api_key: str | None = None
+    resend_from_email: str = "GhostShell Registry <registry@localhost>"
+    resend_api_base: str = "https://api.resend.com"
+    ops_secret: str | None = None
+    test_checkout: bool = False
+    local_doubles: bool = False
+    rate_limit_enabled: bool = True
+    rate_limits: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    rate_limit_storage: str = "memory://"
+    trusted_proxy: str | None = None
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ=None) -> "Config":
+        environ = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = environ.get(name, "").strip()
+            return value or None
+
+        env = (get("GHOSTSHELL_ENV") or "development").lower()
+        if env not in ("development", "production"):
+            raise ConfigError("GHOSTSHELL_ENV must be 'development' or 'production'.")
+        production = env == "production"
+
+        if production:
+            missing = [name for name in PRODUCTION_REQUIRED if not get(name)]
+            if missing:
+                raise ConfigError(
+                    "GHOSTSHELL_ENV=production needs these settings: " + ", ".join(missing) + "."
+                )
+        test_checkout = _flag(get("GHOSTSHELL_TEST_CHECKOUT"))
+        if production and test_checkout:
+            raise ConfigError(
+                "GHOSTSHELL_TEST_CHECKOUT=1 is refused in production: it would issue certificates without payment."
+            )
+
+        base_url = (get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        dev_keys = {} if production else _dev_keys(REPO_ROOT / "var" / "dev-keys.json")
+
+        stripe_key = get("STRIPE_SECRET_KEY")
+        resend_key = get("RESEND_API_KEY")
+        local_doubles = not production and stripe_key is None
+
+        stripe_api_base = get("STRIPE_API_BASE")
+        resend_api_base = get("RESEND_API_BASE")
+        if local_doubles:
+            stripe_key = LOCAL_STRIPE_KEY
+            stripe_api_base = stripe_api_base or base_url + STRIPE_DOUBLE_PREFIX
+            if resend_key is None:
+                resend_key = LOCAL_RESEND_KEY
+                resend_api_base = resend_api_base or base_url + RESEND_DOUBLE_PREFIX
+
+        rate_limits = dict(DEFAULT_RATE_LIMITS)
+        for bucket in rate_limits:
+            override = get("GHOSTSHELL_RATE_LIMIT_" + bucket.upper())
+            if override:
+                rate_limits[bucket] = override
+
+        return cls(
+            env=env,
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            base_url=base_url,
+            secret_key=_key_bytes("GHOSTSHELL_SECRET_KEY", get("GHOSTSHELL_SECRET_KEY") or dev_keys.get("secret_key")),
+            email_enc_key=_aes_key(get("EMAIL_ENC_KEY") or dev_keys.get("email_enc_key")),
+            stripe_secret_key=stripe_key,
+            stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET") or dev_keys.get("stripe_webhook_secret", ""),
+            stripe_price_id=get("STRIPE_PRICE_ID"),
+            stripe_api_base=stripe_api_base,
+            resend_api_key=resend_key,
+            resend_from_email=get("RESEND_FROM_EMAIL") or cls.resend_from_email,
+            resend_api_base=(resend_api_base or cls.resend_api_base).rstrip("/"),
+            ops_secret=get("OPS_SECRET"),
+            test_checkout=test_checkout,
+            local_doubles=local_doubles,
+            rate_limit_enabled=(get("GHOSTSHELL_RATE_LIMIT") or "on").lower() != "off",
+            rate_limits=rate_limits,
+            rate_limit_storage=get("GHOSTSHELL_RATE_LIMIT_STORAGE") or "memory://",
+            trusted_proxy=get("GHOSTSHELL_TRUSTED_PROXY"),
+        )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes", "on")
+
+
+def _key_bytes(name: str, value: str | None) -> bytes:
+    if not value or len(value) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters of random text.")
+    return value.encode()
+
+
+def _aes_key(value: str | None) -> bytes:
+    if not value:
+        raise ConfigError("EMAIL_ENC_KEY is required: 32 random bytes, base64-encoded.")
+    try:
+        key = base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError("EMAIL_ENC_KEY is not valid base64.") from exc
+    if len(key) != 32:
+        raise ConfigError("EMAIL_ENC_KEY must decode to exactly 32 bytes.")
+    return key
+
+
+def _dev_keys(path: Path) -> dict:
+    """Development keys, made once and kept so that restarts can still read what earlier runs stored."""
+    if path.exists():
+        return json.loads(path.read_text())
+    keys = {
+        "secret_key": secrets.token_urlsafe(48),
+        "email_enc_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "stripe_webhook_secret": "whsec_" + secrets.token_urlsafe(32),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keys, indent=2))
+    path.chmod(0o600)
+    return keys

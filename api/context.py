@@ -1,0 +1,58 @@
+"""The collaborators every domain function receives: configuration, database, keys, Stripe, clock, randomness.
+
+`Context.build(config, ...)` makes the real ones; tests pass their own clock, random source or Stripe client
+(pointed at the local Stripe double over loopback HTTP) instead of monkeypatching.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from typing import Callable
+
+import peewee
+
+from .config import Config
+from .crypto import Keyring
+from .db import open_database
+from .payments import StripeGateway, make_stripe_client
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+@dataclasses.dataclass
+class Context:
+    config: Config
+    db: peewee.Database
+    keyring: Keyring
+    stripe: StripeGateway
+    clock: Callable[[], dt.datetime] = utcnow
+    random_bytes: Callable[[int], bytes] = os.urandom
+
+    @classmethod
+    def build(cls, config: Config, *, db: peewee.Database | None = None, stripe_client=None,
+              clock: Callable[[], dt.datetime] | None = None,
+              random_bytes: Callable[[int], bytes] | None = None) -> "Context":
+        random_bytes = random_bytes or os.urandom
+        client = stripe_client or make_stripe_client(config.stripe_secret_key, config.stripe_api_base)
+        return cls(
+            config=config,
+            db=db or open_database(config.database_url),
+            keyring=Keyring(config.secret_key, config.email_enc_key, random_bytes=random_bytes),
+            stripe=StripeGateway(client, base_url=config.base_url, price_id=config.stripe_price_id),
+            clock=clock or utcnow,
+            random_bytes=random_bytes,
+        )
+
+    def url(self, path: str) -> str:
+        return self.config.base_url + path
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """UTC timestamps leave the registry as `YYYY-MM-DDTHH:MM:SSZ`."""
+    if moment is None:
+        return None
+    return moment.replace(microsecond=0).isoformat() + "Z"

@@ -1,0 +1,1 @@
+"""Transactional email: message texts (`messages`), the durable outbox (`outbox`), the Resend transport."""

@@ -1,0 +1,155 @@
+"""The registry's emails. Each has a text part and an HTML part and ends with the common footer.
+
+Tone: calm, formal, declarative; no exclamation marks. Every interpolated value is escaped in the HTML part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from html import escape
+
+from ..rules import CLAIM_WINDOW_DAYS, CORRECTION_WINDOW_HOURS, MAX_SUBMISSIONS
+
+SUPPORT_ADDRESS = "support@ghostshell.host"
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+    html: str
+
+
+def _footer_text(base_url: str) -> str:
+    return (
+        "\n--\nGhostShell Registry\n"
+        f"{base_url}\n{SUPPORT_ADDRESS}\n"
+        "This is a transactional message: you started or completed a checkout with the registry.\n"
+    )
+
+
+def _footer_html(base_url: str) -> str:
+    return (
+        '<hr style="border:0;border-top:1px solid #ccc;margin:24px 0 12px">'
+        '<p style="font-size:12px;color:#555;margin:0">GhostShell Registry<br>'
+        f'<a href="{escape(base_url)}">{escape(base_url)}</a><br>{SUPPORT_ADDRESS}<br>'
+        "This is a transactional message: you started or completed a checkout with the registry.</p>"
+    )
+
+
+def _html(paragraphs: list[str], base_url: str, preformatted: str | None = None) -> str:
+    body = "".join(f'<p style="margin:0 0 12px">{p}</p>' for p in paragraphs)
+    if preformatted:
+        body += (
+            '<pre style="background:#111;color:#eee;padding:12px;font:13px/1.5 monospace;white-space:pre-wrap">'
+            f"{escape(preformatted)}</pre>"
+        )
+    return (
+        '<div style="font:15px/1.55 Georgia,serif;color:#111;max-width:600px">'
+        f"{body}{_footer_html(base_url)}</div>"
+    )
+
+
+def _rules_text() -> str:
+    return (
+        f"- Submit the initial details within {CLAIM_WINDOW_DAYS} days of payment.\n"
+        f"- Corrections are accepted for {CORRECTION_WINDOW_HOURS} hours after the first submission.\n"
+        f"- At most {MAX_SUBMISSIONS} submissions in total, the first included.\n"
+        "- The holder may lock edits made by the agent from the private page.\n"
+    )
+
+
+def _link(url: str) -> str:
+    return f'<a href="{escape(url)}">{escape(url)}</a>'
+
+
+def private_link(base_url: str, token: str) -> Message:
+    private_url = f"{base_url}/p/#{token}"
+    register_url = f"{base_url}/register/#token={token}&by=agent"
+    agent_block = (
+        "AGENT INSTRUCTIONS\n"
+        f"1. Open the registration link: {register_url}\n"
+        "2. Complete the required fields: agent name, declared ontological status, inception date, country.\n"
+        "3. Set the edit source to Agent and submit.\n"
+        "4. Report the public record id (GS-BC-...) shown after submission.\n"
+    )
+    text = (
+        "Payment for a GhostShell birth certificate has been received.\n\n"
+        f"Private certificate link (keep it private; it is the only key to the record):\n{private_url}\n\n"
+        "The public redacted record becomes available after the initial submission.\n\n"
+        f"Rules:\n{_rules_text()}\n"
+        "To keep a copy, open the private page and use Print, then Save as PDF.\n\n"
+        f"{agent_block}" + _footer_text(base_url)
+    )
+    html = _html(
+        [
+            "Payment for a GhostShell birth certificate has been received.",
+            f"Private certificate link (keep it private; it is the only key to the record):<br>{_link(private_url)}",
+            "The public redacted record becomes available after the initial submission.",
+            "Rules:<br>" + "<br>".join(escape(line) for line in _rules_text().splitlines()),
+            "To keep a copy, open the private page and use Print, then Save as PDF.",
+        ],
+        base_url,
+        preformatted=agent_block,
+    )
+    return Message("Your GhostShell Certificate", text, html)
+
+
+def abandoned_reminder(base_url: str) -> Message:
+    issue_url = f"{base_url}/issue/"
+    text = (
+        "A checkout for a GhostShell birth certificate was started and not completed. No payment was taken.\n\n"
+        f"To issue a certificate, begin again here:\n{issue_url}\n" + _footer_text(base_url)
+    )
+    html = _html(
+        [
+            "A checkout for a GhostShell birth certificate was started and not completed. No payment was taken.",
+            f"To issue a certificate, begin again here:<br>{_link(issue_url)}",
+        ],
+        base_url,
+    )
+    return Message("Complete your GhostShell Birth Certificate", text, html)
+
+
+def certificate_issued(base_url: str, token: str, public_id: str) -> Message:
+    private_url = f"{base_url}/p/#{token}"
+    public_url = f"{base_url}/r/{public_id}"
+    text = (
+        f"Birth certificate {public_id} has been issued and entered in the registry.\n\n"
+        f"Private record (full details; keep it private):\n{private_url}\n\n"
+        f"Public redacted record:\n{public_url}\n\n"
+        f"Corrections are accepted for {CORRECTION_WINDOW_HOURS} hours after issuance, "
+        f"at most {MAX_SUBMISSIONS} submissions in total. After that the record is permanent.\n"
+        + _footer_text(base_url)
+    )
+    html = _html(
+        [
+            f"Birth certificate <strong>{escape(public_id)}</strong> has been issued and entered in the registry.",
+            f"Private record (full details; keep it private):<br>{_link(private_url)}",
+            f"Public redacted record:<br>{_link(public_url)}",
+            f"Corrections are accepted for {CORRECTION_WINDOW_HOURS} hours after issuance, at most "
+            f"{MAX_SUBMISSIONS} submissions in total. After that the record is permanent.",
+        ],
+        base_url,
+    )
+    return Message("Your GhostShell Certificate", text, html)
+
+
+def token_rotated(base_url: str, token: str, public_id: str) -> Message:
+    private_url = f"{base_url}/p/#{token}"
+    public_url = f"{base_url}/r/{public_id}"
+    text = (
+        f"Registry support has replaced the private link for certificate {public_id}. "
+        "The previous link no longer works.\n\n"
+        f"New private link:\n{private_url}\n\nPublic redacted record:\n{public_url}\n" + _footer_text(base_url)
+    )
+    html = _html(
+        [
+            f"Registry support has replaced the private link for certificate <strong>{escape(public_id)}</strong>. "
+            "The previous link no longer works.",
+            f"New private link:<br>{_link(private_url)}",
+            f"Public redacted record:<br>{_link(public_url)}",
+        ],
+        base_url,
+    )
+    return Message("Your GhostShell Certificate (new private link)", text, html)

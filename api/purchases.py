@@ -1,0 +1,262 @@
+"""Purchases: checkout, payment confirmation (webhook and post-payment page), abandonment, test checkout,
+token resolution and support rotation.
+
+Rules kept here:
+- The purchase row and its token exist from the moment checkout starts (status `pending`).
+- A purchase becomes `paid` exactly once, through `_mark_paid`, under a row lock; that transition queues the
+  private-link email and clears the server-sealed token. Nothing moves `paid` back.
+- A Stripe event id is recorded in the same transaction as its effects: a replay, a duplicate or a concurrent
+  second delivery changes nothing and sends nothing; a failure rolls both back so Stripe retries.
+- `checkout.session.expired` marks only our own, still-unpaid purchases `abandoned`, and sends the reminder
+  only when the same buyer has not paid in another checkout since.
+- The post-payment page gets the token only in the browser that started the checkout (the `gs_handoff`
+  cookie); anyone else is told it was emailed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+
+import peewee
+
+from . import links, rules
+from .context import Context, iso
+from .crypto import crockford, new_token, normalize_token
+from .db import for_update, write_transaction
+from .errors import RegistryError
+from .mail import messages
+from .mail.outbox import queue
+from .models import AuditEvent, Certificate, Purchase, WebhookEvent
+from .payments import PaymentProviderError, UnknownSession
+
+log = logging.getLogger("ghostshell.purchases")
+
+TOKEN_PURPOSE = "token"
+EMAIL_PURPOSE = "email"
+HANDLED_EVENTS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckoutStarted:
+    session_id: str
+    checkout_url: str
+    binding: str
+
+
+def _require_email(raw) -> str:
+    email = rules.normalize_email(raw)
+    if email is None:
+        raise RegistryError("invalid_email", "Enter a valid recovery email address.")
+    return email
+
+
+def _new_ref(ctx: Context) -> str:
+    return "pur_" + crockford(int.from_bytes(ctx.random_bytes(10), "big")).rjust(16, "0")
+
+
+def _new_purchase(ctx: Context, email: str, token: str, **fields) -> Purchase:
+    keyring = ctx.keyring
+    return Purchase.create(
+        ref=_new_ref(ctx),
+        token_hash=keyring.token_hash(token),
+        token_last4=token[-4:],
+        email_hash=keyring.email_hash(email),
+        email_enc=keyring.seal(EMAIL_PURPOSE, email),
+        created_at=ctx.clock(),
+        **fields,
+    )
+
+
+def start_checkout(ctx: Context, raw_email) -> CheckoutStarted:
+    email = _require_email(raw_email)
+    token = new_token(ctx.random_bytes)
+    binding = ctx.keyring.new_binding()
+    with write_transaction(ctx.db):
+        purchase = _new_purchase(
+            ctx, email, token,
+            status="pending",
+            token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token),
+            handoff_binding_hash=ctx.keyring.binding_hash(binding),
+            handoff_token_enc=ctx.keyring.seal_for_binding(binding, token),
+        )
+    expires_at = int((ctx.clock() + dt.timedelta(minutes=rules.CHECKOUT_EXPIRY_MINUTES)).replace(
+        tzinfo=dt.timezone.utc).timestamp())
+    try:
+        session = ctx.stripe.create_checkout_session(purchase_ref=purchase.ref, email=email, expires_at=expires_at)
+    except PaymentProviderError:
+        with ctx.db.atomic():
+            Purchase.update(status="failed", token_enc=None, handoff_token_enc=None).where(
+                Purchase.id == purchase.id).execute()
+        raise RegistryError("payment_provider_error",
+                            "The payment provider could not start a checkout. Please try again shortly.")
+    with ctx.db.atomic():
+        Purchase.update(stripe_session_id=session["id"]).where(Purchase.id == purchase.id).execute()
+    return CheckoutStarted(session_id=session["id"], checkout_url=session["url"], binding=binding)
+
+
+def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = None) -> bool:
+    """The single paid transition. Call with the purchase row locked; returns False when already paid."""
+    if purchase.status == "paid":
+        return False
+    now = ctx.clock()
+    token = ctx.keyring.open(TOKEN_PURPOSE, purchase.token_enc)
+    email = ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+    purchase.status = "paid"
+    purchase.paid_at = now
+    purchase.stripe_payment_intent = purchase.stripe_payment_intent or payment_intent
+    purchase.token_enc = None  # from here the token lives only in the sealed outbox message and the browser copy
+    purchase.save()
+    queue(ctx.keyring, kind="private_link", to=email, message=messages.private_link(ctx.config.base_url, token),
+          idempotency_key=f"private-link/{purchase.ref}", now=now, purchase=purchase)
+    return True
+
+
+def _locked_purchase_for_session(session_id: str) -> Purchase | None:
+    return for_update(Purchase.select().where(Purchase.stripe_session_id == session_id)).first()
+
+
+def handle_event(ctx: Context, event) -> str:
+    """Apply one verified Stripe event exactly once. Returns what happened (for logs and tests)."""
+    event_type = event["type"]
+    if event_type not in HANDLED_EVENTS:
+        return "ignored"
+    session = event["data"]["object"]
+    with write_transaction(ctx.db):
+        try:
+            with ctx.db.atomic():
+                WebhookEvent.create(event_id=event["id"], event_type=event_type, processed_at=ctx.clock())
+        except peewee.IntegrityError:
+            return "duplicate"
+        purchase = _locked_purchase_for_session(session["id"])
+        if purchase is None or (session.get("client_reference_id") not in (None, purchase.ref)):
+            return "not_ours"
+        if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+            if not rules.session_is_paid(session):
+                return "awaiting_payment"
+            return "paid" if _mark_paid(ctx, purchase, session.get("payment_intent")) else "already_paid"
+        if event_type == "checkout.session.async_payment_failed":
+            if purchase.status != "pending":
+                return "unchanged"
+            Purchase.update(status="failed", payment_failed_at=ctx.clock(), token_enc=None,
+                            handoff_token_enc=None).where(Purchase.id == purchase.id).execute()
+            return "payment_failed"
+        return _abandon(ctx, purchase)
+
+
+def _abandon(ctx: Context, purchase: Purchase) -> str:
+    if purchase.status != "pending":
+        return "unchanged"
+    now = ctx.clock()
+    Purchase.update(status="abandoned", abandoned_at=now, token_enc=None, handoff_token_enc=None).where(
+        Purchase.id == purchase.id).execute()
+    paid_since = Purchase.select().where(
+        Purchase.email_hash == purchase.email_hash,
+        Purchase.status == "paid",
+        Purchase.created_at >= purchase.created_at,
+    ).exists()
+    if paid_since:
+        return "abandoned_without_reminder"
+    email = ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+    queue(ctx.keyring, kind="abandoned_reminder", to=email, message=messages.abandoned_reminder(ctx.config.base_url),
+          idempotency_key=f"abandoned/{purchase.ref}", now=now, purchase=purchase)
+    return "abandoned"
+
+
+def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict | None:
+    """The post-payment page. Returns the token links for the bound browser, None for anyone else."""
+    if not session_id or len(session_id) > 255:
+        raise RegistryError("missing_session_id", "The session_id parameter is required.")
+    purchase = Purchase.get_or_none(Purchase.stripe_session_id == session_id)
+    if purchase is None:
+        raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
+    if purchase.status != "paid":
+        try:
+            session = ctx.stripe.retrieve_session(session_id)
+        except UnknownSession:
+            raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
+        except PaymentProviderError:
+            raise RegistryError("payment_provider_error", "Payment could not be confirmed just now. Try again shortly.")
+        if not rules.session_is_paid(session):
+            raise RegistryError("not_paid", "Payment has not been confirmed yet.")
+        with write_transaction(ctx.db):
+            purchase = _locked_purchase_for_session(session_id)
+            _mark_paid(ctx, purchase, session.get("payment_intent"))
+        purchase = Purchase.get_by_id(purchase.id)
+    if (binding and purchase.handoff_token_enc
+            and ctx.keyring.binding_hash(binding) == purchase.handoff_binding_hash):
+        token = ctx.keyring.open_for_binding(binding, purchase.handoff_token_enc)
+        return links.token_links(ctx.config.base_url, token)
+    return None
+
+
+def test_checkout(ctx: Context, raw_email) -> str:
+    """The Stripe-free flow (only when GHOSTSHELL_TEST_CHECKOUT=1): a paid purchase and the same email path."""
+    email = _require_email(raw_email)
+    token = new_token(ctx.random_bytes)
+    with write_transaction(ctx.db):
+        purchase = _new_purchase(ctx, email, token, status="pending", is_test=True,
+                                 token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token))
+        _mark_paid(ctx, purchase)
+    return token
+
+
+def resolve_token(ctx: Context, raw_token) -> Purchase:
+    if raw_token is None or (isinstance(raw_token, str) and not raw_token.strip()):
+        raise RegistryError("missing_token", "A purchase token is required.")
+    token = normalize_token(raw_token if isinstance(raw_token, str) else None)
+    if token is None:
+        raise RegistryError("invalid_token", "That is not a GhostShell purchase token (GSTK-...).")
+    purchase = Purchase.get_or_none(Purchase.token_hash == ctx.keyring.token_hash(token))
+    if purchase is None:
+        raise RegistryError("unknown_token", "This token is not recognised.")
+    return purchase
+
+
+def require_claimable(ctx: Context, purchase: Purchase) -> None:
+    """A token that has not issued a certificate yet: paid, and inside its claim window."""
+    if purchase.status != "paid":
+        message = ("This checkout was not completed; no certificate can be issued with it."
+                   if purchase.status in ("abandoned", "failed") else "Payment has not been confirmed yet.")
+        raise RegistryError("not_paid", message)
+    if ctx.clock() > rules.claim_deadline(purchase.paid_at):
+        raise RegistryError("claim_window_closed",
+                            f"The {rules.CLAIM_WINDOW_DAYS}-day claim window for this token has closed.")
+
+
+def claim_status(ctx: Context, purchase: Purchase) -> dict:
+    deadline = rules.claim_deadline(purchase.paid_at)
+    seconds_left = max(0.0, (deadline - ctx.clock()).total_seconds())
+    return {
+        "claim_deadline": iso(deadline),
+        "claim_days_left": int(-(-seconds_left // 86400)),
+        "claim_open": seconds_left > 0,
+    }
+
+
+def rotate_token(ctx: Context, public_id: str) -> str:
+    """Support: a new token for the certificate's purchase; the old one stops working; the holder is emailed."""
+    with write_transaction(ctx.db):
+        certificate = Certificate.get_or_none(Certificate.public_id == public_id.strip().upper())
+        if certificate is None:
+            raise RegistryError("not_found", f"No certificate {public_id}.")
+        purchase = for_update(Purchase.select().where(Purchase.certificate == certificate)).first()
+        if purchase is None:
+            raise RegistryError("not_found", f"No purchase is linked to {public_id}.")
+        token = new_token(ctx.random_bytes)
+        now = ctx.clock()
+        Purchase.update(token_hash=ctx.keyring.token_hash(token), token_last4=token[-4:], token_enc=None,
+                        handoff_token_enc=None, handoff_binding_hash=None).where(Purchase.id == purchase.id).execute()
+        AuditEvent.create(certificate=certificate, action="rotate_token", source="support", created_at=now,
+                          detail="token rotated by support")
+        email = ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+        queue(ctx.keyring, kind="token_rotated", to=email,
+              message=messages.token_rotated(ctx.config.base_url, token, certificate.public_id),
+              idempotency_key=f"token-rotated/{purchase.ref}/{token[-8:]}", now=now, purchase=purchase)
+    return token

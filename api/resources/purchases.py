@@ -1,0 +1,76 @@
+"""/api/cert/checkout, /api/cert/test-checkout, /api/cert/handoff-token."""
+
+from __future__ import annotations
+
+import falcon
+
+from .. import links, purchases
+from ..context import Context
+from ..ratelimit import RateLimiter
+from .common import client_address, is_form, read_fields
+
+HANDOFF_COOKIE = "gs_handoff"
+HANDOFF_COOKIE_PATH = "/api/cert/handoff-token"
+HANDOFF_COOKIE_SECONDS = 2 * 24 * 3600
+
+
+class Checkout:
+    def __init__(self, ctx: Context, limiter: RateLimiter):
+        self._ctx = ctx
+        self._limiter = limiter
+
+    def on_post(self, req, resp):
+        self._limiter.check("checkout", client_address(req))
+        fields = read_fields(req)
+        started = purchases.start_checkout(self._ctx, fields.get("recovery_email"))
+        resp.set_cookie(
+            HANDOFF_COOKIE, started.binding, max_age=HANDOFF_COOKIE_SECONDS, path=HANDOFF_COOKIE_PATH,
+            secure=self._ctx.config.base_url.startswith("https://"), http_only=True, same_site="Lax",
+        )
+        if is_form(req):
+            raise falcon.HTTPSeeOther(started.checkout_url)
+        resp.media = {"checkout_url": started.checkout_url, "session_id": started.session_id}
+
+    def on_get(self, req, resp):
+        raise falcon.HTTPMethodNotAllowed(["POST"], description="Use POST.")
+
+
+class TestCheckout:
+    """Registered only when GHOSTSHELL_TEST_CHECKOUT=1 (and never in production: the config refuses it)."""
+
+    def __init__(self, ctx: Context, limiter: RateLimiter):
+        self._ctx = ctx
+        self._limiter = limiter
+
+    def on_post(self, req, resp):
+        self._limiter.check("checkout", client_address(req))
+        fields = read_fields(req)
+        token = purchases.test_checkout(self._ctx, fields.get("recovery_email"))
+        base = self._ctx.config.base_url
+        answer = {
+            "token": token,
+            "private_url": links.private_url(base, token),
+            "register_url": links.register_url(base, token, "human"),
+        }
+        if is_form(req):
+            raise falcon.HTTPSeeOther(answer["register_url"])
+        resp.status = falcon.HTTP_201
+        resp.media = answer
+
+
+class Handoff:
+    def __init__(self, ctx: Context, limiter: RateLimiter):
+        self._ctx = ctx
+        self._limiter = limiter
+
+    def on_get(self, req, resp):
+        self._limiter.check("handoff", client_address(req))
+        answer = purchases.handoff(self._ctx, req.get_param("session_id"), req.cookies.get(HANDOFF_COOKIE))
+        if answer is None:
+            resp.status = falcon.HTTP_202
+            resp.media = {
+                "status": "emailed",
+                "message": "Payment is confirmed. The private link was emailed to the recovery address.",
+            }
+            return
+        resp.media = answer
