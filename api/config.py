@@ -87,7 +87,7 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ=None) -> "Config":
+    def from_env(cls, environ=None, *, dev_keys_path: Path | None = None) -> "Config":
         environ = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
@@ -112,7 +112,7 @@ class Config:
             )
 
         base_url = (get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        dev_keys = {} if production else _dev_keys(REPO_ROOT / "var" / "dev-keys.json")
+        dev_keys = {} if production else _dev_keys(dev_keys_path or REPO_ROOT / "var" / "dev-keys.json")
 
         stripe_key = get("STRIPE_SECRET_KEY")
         resend_key = get("RESEND_API_KEY")

@@ -1,0 +1,171 @@
+"""Shared fixtures for the unit suite.
+
+- `db`: a real database, migrated with `api.migrations`: a fresh SQLite file per test, or the PostgreSQL server
+  named by `TEST_DATABASE_URL` (emptied before each test). CI runs the suite once for each.
+- `stripe_double`: the local Stripe double on a real waitress server on loopback; the official SDK talks to it.
+  Webhook delivery is off: tests sign their own events with `stripe.WebhookSignature.generate_signature_header`.
+- `resend_double`: the local Resend double on loopback; `deliver_mail()` runs the real outbox sender against it.
+- `clock`: a settable clock injected into the app; `client`: `falcon.testing.TestClient` on `create_app`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+
+import falcon.testing
+import pytest
+
+from api.app import create_app
+from api.config import Config
+from api.context import Context
+from api.db import is_sqlite, open_database
+from api.doubles.testing import ServedApp
+from api.mail.outbox import OutboxSender, ResendTransport
+from api.migrations import migrate
+
+from .support import BASE_URL, OPS_SECRET, WEBHOOK_SECRET
+
+
+
+class Clock:
+    """Starts at the real time (Stripe checks `expires_at` against it) and moves only when told."""
+
+    def __init__(self, now: dt.datetime | None = None):
+        self.now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def reset_postgres(db) -> None:
+    tables = db.get_tables()
+    if tables:
+        db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/registry.db"
+
+
+@pytest.fixture
+def db(database_url):
+    database = open_database(database_url)
+    if not is_sqlite(database):
+        reset_postgres(database)
+    migrate(database)
+    yield database
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def stripe_double_server():
+    from api.doubles import stripe_double
+
+    app = stripe_double.create_app(webhook_url=None, webhook_secret=WEBHOOK_SECRET,
+                                   public_base="http://stripe.test", deliver=False)
+    with ServedApp(app) as server:
+        server.double = app.double
+        yield server
+
+
+@pytest.fixture
+def stripe_double(stripe_double_server):
+    stripe_double_server.double.reset()
+    return stripe_double_server.double
+
+
+@pytest.fixture(scope="session")
+def resend_double_server():
+    from api.doubles import resend_double
+
+    app = resend_double.create_app()
+    with ServedApp(app) as server:
+        server.double = app.double
+        yield server
+
+
+@pytest.fixture
+def resend_double(resend_double_server):
+    resend_double_server.double.reset()
+    return resend_double_server.double
+
+
+@pytest.fixture
+def config(database_url, stripe_double_server, resend_double_server):
+    return Config(
+        env="development",
+        database_url=database_url,
+        base_url=BASE_URL,
+        secret_key=b"unit-test-secret-key-0123456789-abcdefghij",
+        email_enc_key=base64.b64decode(base64.b64encode(bytes(range(32)))),
+        stripe_secret_key="sk_test_unit",
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_api_base=stripe_double_server.url,
+        resend_api_key="re_unit_test",
+        resend_from_email="GhostShell Registry <registry@registry.test>",
+        resend_api_base=resend_double_server.url,
+        ops_secret=OPS_SECRET,
+        rate_limit_enabled=False,
+    )
+
+
+@pytest.fixture
+def ctx(config, db, clock):
+    return Context.build(config, db=db, clock=clock)
+
+
+@pytest.fixture
+def make_client(ctx):
+    def make(**config_changes):
+        context = ctx
+        if config_changes:
+            context = Context.build(ctx.config.replace(**config_changes), db=ctx.db, clock=ctx.clock)
+        return falcon.testing.TestClient(create_app(context=context))
+
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture
+def sender(ctx, resend_double_server):
+    transport = ResendTransport(ctx.config.resend_api_key, ctx.config.resend_from_email, resend_double_server.url)
+    return OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+
+
+@pytest.fixture
+def deliver_mail(sender, resend_double):
+    """Send every due message through the real transport to the Resend double; return what it received."""
+
+    def deliver():
+        sender.send_due()
+        return resend_double.messages()
+
+    return deliver
+
+
+@pytest.fixture
+def paid_token(ctx):
+    """A paid, unused token (made through the test-checkout path, which shares the paid transition)."""
+    from api import purchases
+
+    def make(email: str = "holder@example.com") -> str:
+        return purchases.test_checkout(ctx, email)
+
+    return make

@@ -1,0 +1,47 @@
+"""Helpers shared by the unit tests: the error-contract assertion and signed Stripe events."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import stripe
+
+WEBHOOK_SECRET = "whsec_unit_test_secret_0123456789abcdef"
+OPS_SECRET = "ops-secret-for-unit-tests"
+BASE_URL = "https://registry.test"
+
+
+def assert_error(result, status: int, code: str, field: str | None = None) -> dict:
+    """The error contract: JSON `{"error", "message"}` (plus `field`) with the right status."""
+    assert result.status_code == status, (result.status_code, result.text)
+    assert result.headers["content-type"].startswith("application/json")
+    body = result.json
+    assert body["error"] == code, body
+    assert isinstance(body["message"], str) and body["message"]
+    if field is not None:
+        assert body["field"] == field
+    assert set(body) <= {"error", "message", "field"}
+    return body
+
+
+def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp or int(time.time()))
+
+
+def stripe_event(event_type: str, session: dict, event_id: str | None = None) -> str:
+    return json.dumps({
+        "id": event_id or f"evt_test_{os.urandom(8).hex()}",
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": session},
+    })
+
+
+def post_event(client, payload: str, signature: str | None = None):
+    headers = {"Content-Type": "application/json"}
+    headers["Stripe-Signature"] = signature if signature is not None else sign(payload)
+    return client.simulate_post("/api/stripe/webhook", body=payload, headers=headers)
