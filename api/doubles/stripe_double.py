@@ -400,7 +400,8 @@ class StripeDouble:
                 raise StripeError.missing("checkout.session", session_id)
             if session["status"] == "open" and self.clock() >= session["expires_at"]:
                 self._set_expired(session)
-                self._deliver_later(self._new_event("checkout.session.expired", session))
+                # Safe under the lock: an async delivery only books the attempt and starts a thread.
+                self._deliver(self._new_event("checkout.session.expired", session), sync=False)
             snapshot = json.loads(json.dumps(session))
             items = json.loads(json.dumps(self._line_items[session_id]))
         if "line_items" in expand:
@@ -508,10 +509,6 @@ class StripeDouble:
             threading.Thread(target=self._retry, args=(delivery, payload, generation, (0.0,) + self.retry_delays),
                              daemon=True).start()
         return delivery
-
-    def _deliver_later(self, event: dict[str, Any]) -> None:
-        # Called with the lock held: delivery itself must run outside it.
-        threading.Thread(target=self._deliver, args=(event,), kwargs={"sync": False}, daemon=True).start()
 
     def _retry(self, delivery: Delivery, payload: str, generation: int, delays: Sequence[float]) -> None:
         for delay in delays:
