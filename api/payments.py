@@ -84,5 +84,6 @@ class StripeGateway:
             raise PaymentProviderError(type(exc).__name__) from exc
 
     def construct_event(self, payload: bytes, signature: str | None, secret: str):
-        """Verify and parse a webhook delivery; raises stripe.SignatureVerificationError or ValueError."""
-        return stripe.Webhook.construct_event(payload, signature, secret)
+        """Verify and parse a webhook delivery into plain dicts; raises stripe.SignatureVerificationError or
+        ValueError."""
+        return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
