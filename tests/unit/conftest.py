@@ -155,7 +155,7 @@ def deliver_mail(sender, resend_double):
 
     def deliver():
         sender.send_due()
-        return resend_double.messages()
+        return resend_double.messages
 
     return deliver
 

@@ -45,3 +45,19 @@ def post_event(client, payload: str, signature: str | None = None):
     headers = {"Content-Type": "application/json"}
     headers["Stripe-Signature"] = signature if signature is not None else sign(payload)
     return client.simulate_post("/api/stripe/webhook", body=payload, headers=headers)
+
+
+def make_certificate(ctx, **fields):
+    """A certificate row written directly, for tests of purchase-side features that only need one to exist."""
+    from api.models import Certificate
+
+    now = ctx.clock()
+    values = dict(
+        public_id="GS-BC-H-26-Z", public_id_key="GSBCH26Z", card_year=2026, card_seq=31,
+        registration_source="human", issued_at=now, agent_name="Fixture Agent", name_key="fixture agent",
+        declared_ontological_status="Assistant", cognitive_core_family="Undisclosed", inception_date=now.date(),
+        place_country="Australia", last_edited_at=now, last_edit_source="human", edit_count=1,
+        human_edit_count=1, record_nonce="0" * 32, record_hash="0" * 64, public_fingerprint="0" * 64,
+    )
+    values.update(fields)
+    return Certificate.create(**values)
