@@ -230,7 +230,8 @@ _STYLE = """
 body { font-family: Georgia, "Times New Roman", serif; background: #f6f4ef; color: #1d1d1b; margin: 0; }
 main { max-width: 52rem; margin: 2rem auto; background: #fff; border: 1px solid #b9b4a8; padding: 1.5rem 2rem; }
 .banner { border: 2px solid #7a4b00; background: #fff4dc; color: #4a2e00; padding: .6rem .8rem; font-weight: bold; }
-table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .4rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .4rem; border-bottom: 1px solid #ddd; }
 td, dd { overflow-wrap: anywhere; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
 dt { font-weight: bold; } dd { margin: 0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #faf9f6; border: 1px solid #ddd; padding: 1rem; }

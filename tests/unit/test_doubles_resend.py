@@ -99,7 +99,8 @@ def test_no_user_agent_is_403(mail_server, base):
 
 @pytest.mark.parametrize("overrides", [
     {"from": None}, {"to": None}, {"subject": None}, {"to": []}, {"text": None, "html": None},
-    {"from": "not an address"}, {"to": ["fine@example.com", "broken"]}, {"to": [f"u{i}@example.com" for i in range(51)]},
+    {"from": "not an address"}, {"to": ["fine@example.com", "broken"]},
+    {"to": [f"u{i}@example.com" for i in range(51)]},
 ])
 def test_invalid_emails_are_422_validation_error(base, overrides):
     response = send(base, email(**overrides))
