@@ -212,6 +212,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The Stripe SDK logs request and response bodies (customer emails) when verbose; keep it quiet.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     try:
         return args.func(args)

@@ -31,9 +31,6 @@ class Checkout:
             raise falcon.HTTPSeeOther(started.checkout_url)
         resp.media = {"checkout_url": started.checkout_url, "session_id": started.session_id}
 
-    def on_get(self, req, resp):
-        raise falcon.HTTPMethodNotAllowed(["POST"], description="Use POST.")
-
 
 class TestCheckout:
     """Registered only when GHOSTSHELL_TEST_CHECKOUT=1 (and never in production: the config refuses it)."""
