@@ -1,0 +1,128 @@
+"""Build the static site from site/ into output/.
+
+    python build.py [--output DIR]
+
+Pelican renders the pages (pretty URLs, pages only, settings in site/pelicanconf.py). Then every file under
+output/theme/ is renamed with a content hash (site.css -> site.3f9a1c2b4d.css) and the HTML is rewritten to
+match, so netlify.toml can cache /theme/* for a year while a changed file always gets a new URL. Stylesheets
+and scripts lose their comments and indentation on the way (a line-based pass, safe for this site's own code,
+which uses no template literals), to keep every page with its assets under 30 KB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SITE = ROOT / "site"
+DEFAULT_OUTPUT = ROOT / "output"
+
+_THEME_REF = re.compile(r"""(?<=["'(])/theme/[^"'()\s?#]+""")
+
+
+def build(output: Path | str = DEFAULT_OUTPUT) -> Path:
+    """Build the site into `output` (replaced if it holds a previous build) and return its path."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    output = Path(output).resolve()
+    _clear(output)
+    settings = read_settings(str(SITE / "pelicanconf.py"), override={"OUTPUT_PATH": str(output)})
+    Pelican(settings).run()
+    _fingerprint(output)
+    return output
+
+
+def _clear(output: Path) -> None:
+    if not output.exists():
+        return
+    if any(output.iterdir()) and not (output / "index.html").exists():
+        raise SystemExit(f"refusing to replace {output}: it is not empty and does not look like a site build")
+    shutil.rmtree(output)
+
+
+def _hashed_name(path: Path, data: bytes) -> Path:
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    return path.with_name(f"{path.stem}.{digest}{path.suffix}")
+
+
+def _rewrite(text: str, manifest: dict[str, str], where: Path) -> str:
+    def swap(match: re.Match) -> str:
+        url = match.group(0)
+        if url not in manifest:
+            raise SystemExit(f"{where}: reference to a missing theme file {url}")
+        return manifest[url]
+
+    return _THEME_REF.sub(swap, text)
+
+
+def _minify_css(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*([{};,])\s*", r"\1", text)
+    return re.sub(r":\s+", ":", text).replace(";}", "}").strip() + "\n"
+
+
+def _minify_js(text: str, where: Path) -> str:
+    """Drop whole-line comments, indentation and blank lines; line breaks stay, so ASI is unaffected."""
+    if "`" in text:
+        raise SystemExit(f"{where}: template literals are not supported by the build's minifier")
+    kept, in_comment = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if in_comment:
+            in_comment = "*/" not in stripped
+            continue
+        if stripped.startswith("/*"):
+            in_comment = "*/" not in stripped
+            if not in_comment and not stripped.endswith("*/"):
+                raise SystemExit(f"{where}: code after a block comment on one line: {stripped}")
+            continue
+        if stripped and not stripped.startswith("//"):
+            kept.append(stripped)
+    return "\n".join(kept) + "\n"
+
+
+def _fingerprint(output: Path) -> dict[str, str]:
+    """Rename theme assets with a content hash and point every page at the new names."""
+    manifest: dict[str, str] = {}
+    files = sorted(p for p in (output / "theme").rglob("*") if p.is_file())
+    # Stylesheets and scripts may refer to other assets, so they are rewritten after those are renamed.
+    files.sort(key=lambda p: p.suffix in (".css", ".js"))
+    for path in files:
+        data = path.read_bytes()
+        if path.suffix == ".css":
+            data = _minify_css(_rewrite(data.decode("utf-8"), manifest, path)).encode("utf-8")
+        elif path.suffix == ".js":
+            data = _minify_js(_rewrite(data.decode("utf-8"), manifest, path), path).encode("utf-8")
+        target = _hashed_name(path, data)
+        target.write_bytes(data)
+        path.unlink()
+        manifest["/" + path.relative_to(output).as_posix()] = "/" + target.relative_to(output).as_posix()
+    for page in output.rglob("*.html"):
+        html = _rewrite(page.read_text(encoding="utf-8"), manifest, page)
+        page.write_text(re.sub(r"\n\s*\n", "\n", html), encoding="utf-8")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="output directory (default: output/)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    started = time.monotonic()
+    output = build(args.output)
+    pages = sum(1 for _ in output.rglob("*.html"))
+    print(f"Built {pages} pages into {output} in {time.monotonic() - started:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+/* Shared helpers for every page: same-origin API calls, tokens, dates, messages. */
+"use strict";
+
+var GS = (function () {
+  var CROCKFORD = /^GSTK[0-9A-HJKMNP-TV-Z]{24}$/;
+
+  function $(id) { return document.getElementById(id); }
+
+  function text(el, value) { el.textContent = value == null ? "" : String(value); return el; }
+
+  function node(tag, className, value) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (value != null) el.textContent = String(value);
+    return el;
+  }
+
+  /* "gstk-7k3m 9qx2..." -> "GSTK-7K3M9QX2VD4N8PRT6WHJ0BCY", or null when it cannot be a token. */
+  function normalizeToken(raw) {
+    var s = String(raw || "").toUpperCase().replace(/[\s-]+/g, "")
+      .replace(/[IL]/g, "1").replace(/O/g, "0");
+    return CROCKFORD.test(s) ? "GSTK-" + s.slice(4) : null;
+  }
+
+  /* Reads "#GSTK-..." or "#token=...&by=agent" (and "?token=" for old links, dropped from the URL). */
+  function readTokenParams() {
+    var hash = location.hash.replace(/^#/, "");
+    var params = new URLSearchParams(hash.indexOf("=") >= 0 ? hash : "");
+    var query = new URLSearchParams(location.search);
+    var raw = params.get("token") || (hash.indexOf("=") < 0 ? decodeURIComponent(hash) : "");
+    var by = params.get("by") || query.get("by") || "";
+    if (!raw && query.get("token")) {
+      raw = query.get("token");
+      query.delete("token");
+      var rest = query.toString();
+      var frag = "#token=" + encodeURIComponent(raw) + (by ? "&by=" + encodeURIComponent(by) : "");
+      history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + frag);
+    }
+    return { raw: raw, token: normalizeToken(raw), by: by };
+  }
+
+  /* fetch wrapper: resolves to {status, data, headers}; status 0 means the network failed. */
+  function api(method, path, options) {
+    options = options || {};
+    var headers = { "Accept": "application/json" };
+    var init = { method: method, credentials: "same-origin", headers: headers, cache: "no-store" };
+    if (options.token) headers["Authorization"] = "Bearer " + options.token;
+    if (options.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(options.body);
+    }
+    return fetch(path, init).then(function (resp) {
+      return resp.text().then(function (body) {
+        var data = {};
+        try { data = body ? JSON.parse(body) : {}; } catch (e) { data = {}; }
+        return { status: resp.status, data: data || {}, headers: resp.headers };
+      });
+    }, function () {
+      return { status: 0, data: {}, headers: new Headers() };
+    });
+  }
+
+  /* A message in a notice element; kind is "", "error" or "ok". */
+  function say(el, message, kind) {
+    el.className = "notice" + (kind ? " " + kind : "");
+    text(el, message);
+    el.hidden = !message;
+  }
+
+  function fallbackMessage(result, otherwise) {
+    if (result.status === 0) return "The registry could not be reached. Check the connection and try again.";
+    if (result.status === 429) {
+      var wait = result.headers.get("Retry-After");
+      return "Too many requests. Try again" + (wait ? " in " + wait + " seconds." : " shortly.");
+    }
+    return (result.data && result.data.message) || otherwise;
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function formatUTC(iso) {
+    var d = new Date(iso);
+    if (!iso || isNaN(d.getTime())) return iso ? String(iso) : "";
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + " UTC";
+  }
+
+  function formatDate(iso) { return iso ? String(iso).slice(0, 10) : ""; }
+
+  function normalizeRecordId(raw) { return String(raw || "").trim().toUpperCase().replace(/\s+/g, ""); }
+
+  return {
+    $: $, text: text, node: node, normalizeToken: normalizeToken, readTokenParams: readTokenParams,
+    api: api, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
+    normalizeRecordId: normalizeRecordId
+  };
+})();

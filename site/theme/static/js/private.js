@@ -1,0 +1,174 @@
+/* Private record /p/#<token>: the token stays in the fragment, so it never reaches a server log or a
+ * Referer. Shows the full record, the correction countdown, the agent-edit lock and a print view. */
+"use strict";
+
+(function () {
+  var status = GS.$("p-status");
+  var tokenForm = GS.$("p-token-form");
+  var fields = GS.$("p-fields");
+  var lock = GS.$("p-lock");
+  var lockStatus = GS.$("p-lock-status");
+  var token = null;
+  var timer = null;
+
+  function row(label, value) {
+    fields.appendChild(GS.node("dt", null, label));
+    fields.appendChild(GS.node("dd", null, value == null || value === "" ? "—" : value));
+  }
+
+  function duration(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    s = s % 60;
+    return (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function countdown(lockAt) {
+    var target = new Date(lockAt).getTime();
+    var line = GS.$("p-window");
+    function tick() {
+      var left = target - Date.now();
+      if (isNaN(target) || left <= 0) {
+        GS.text(line, "The correction window has closed. The record is permanent; further changes require an amendment.");
+        clearInterval(timer);
+        setEditable(false);
+        return;
+      }
+      line.textContent = "";
+      line.appendChild(document.createTextNode("Corrections close in "));
+      line.appendChild(GS.node("span", "countdown", duration(left)));
+      line.appendChild(document.createTextNode(" (at " + GS.formatUTC(lockAt) + ")."));
+    }
+    clearInterval(timer);
+    tick();
+    timer = setInterval(tick, 1000);
+  }
+
+  function setEditable(open) {
+    var edit = GS.$("p-edit-link");
+    if (open) {
+      edit.href = "/register/#token=" + encodeURIComponent(token) + "&by=human";
+      edit.removeAttribute("aria-disabled");
+    } else {
+      edit.removeAttribute("href");
+      edit.setAttribute("aria-disabled", "true");
+      edit.setAttribute("role", "link");
+    }
+  }
+
+  function fullPlace(c) {
+    var parts = [c.place_city, c.place_state, c.place_country].filter(function (p) { return p; });
+    return parts.length ? parts.join(", ") : "Unknown";
+  }
+
+  function showIssued(c) {
+    var publicUrl = c.public_url || location.origin + "/r/" + c.public_id;
+    GS.$("p-issued").hidden = false;
+    GS.text(GS.$("p-title"), "Private record " + c.public_id);
+    GS.text(GS.$("p-card"), c.public_id);
+    GS.$("p-public-link").href = "/r/" + encodeURIComponent(c.public_id);
+    var a = c.amendments || {};
+    fields.textContent = "";
+    row("public_record_id", c.public_id);
+    row("registration_date", GS.formatUTC(c.registration_date));
+    row("agent_name", c.agent_name || "Unknown Agent");
+    row("inception_date", GS.formatDate(c.inception_date));
+    row("ontological_status", c.declared_ontological_status || "Undisclosed");
+    row("geographic_location", fullPlace(c));
+    row("public_location", "city " + (c.show_city_public ? "public" : "redacted") + ", state " +
+      (c.hide_state_public ? "redacted" : "public") + ", country public");
+    row("cognitive_core_at_inception", c.cognitive_core);
+    row("custodian", c.custodian || "Undisclosed");
+    row("amendments (24h)", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
+    row("directory", c.listed ? "listed" : "not listed");
+    if (c.parent_record) row("parent_record", c.parent_record + (c.parent_record_status ? " (" + c.parent_record_status + ")" : ""));
+    GS.text(GS.$("p-hash"), "record_hash: sha256 " + (c.record_hash || ""));
+    GS.text(GS.$("p-url"), "public_record: " + publicUrl);
+    GS.text(GS.$("p-nonce"), c.record_nonce);
+    GS.text(GS.$("p-record-hash"), c.record_hash);
+    GS.text(GS.$("p-hash-input"), c.record_hash_input);
+
+    GS.text(GS.$("p-edits"), "Edits remaining: " + (c.edits_left != null ? c.edits_left : 0) + " of " +
+      (c.max_submissions != null ? c.max_submissions : 5) + " submissions.");
+    if (c.locked) {
+      GS.text(GS.$("p-window"), c.lock_reason === "cap_reached"
+        ? "Locked: every allowed submission has been used. Further changes require an amendment."
+        : "Locked: the correction window has closed. Further changes require an amendment.");
+      setEditable(false);
+    } else {
+      setEditable(true);
+      countdown(c.lock_at);
+    }
+    lock.checked = !!c.lock_agent_edits;
+    status.hidden = true;
+  }
+
+  function showNotIssued(d) {
+    GS.$("p-not-issued").hidden = false;
+    var link = GS.$("p-submit-link");
+    if (d.claim_open) {
+      var days = d.claim_days_left;
+      GS.text(GS.$("p-claim"), "Initial submission window: open, about " + days + " day" + (days === 1 ? "" : "s") +
+        " remaining (until " + GS.formatUTC(d.claim_deadline) + ").");
+      link.href = "/register/#token=" + encodeURIComponent(token) + "&by=human";
+    } else {
+      GS.text(GS.$("p-claim"), "Initial submission window: closed. The 7-day window has expired.");
+      link.hidden = true;
+    }
+    status.hidden = true;
+  }
+
+  function showRevoked(c) {
+    GS.$("p-revoked").hidden = false;
+    GS.text(GS.$("p-revoked-text"), "Certificate " + (c.public_id || "") + " was revoked on " + GS.formatUTC(c.revoked_at) +
+      ". The public record now shows only that it was revoked.");
+    status.hidden = true;
+  }
+
+  function load() {
+    GS.say(status, "Loading the record.", "");
+    GS.api("GET", "/api/cert/private", { token: token }).then(function (result) {
+      var data = result.data;
+      if (result.status === 200 && data.state === "not_issued") showNotIssued(data);
+      else if (result.status === 200 && data.certificate && data.certificate.status === "revoked") showRevoked(data.certificate);
+      else if (result.status === 200 && data.certificate) showIssued(data.certificate);
+      else if (result.status === 404) GS.say(status, "This token is not recognised.", "error");
+      else GS.say(status, GS.fallbackMessage(result, "The record could not be loaded.") + " Reload to try again.", "error");
+    });
+  }
+
+  lock.addEventListener("change", function () {
+    var wanted = lock.checked;
+    lock.disabled = true;
+    GS.api("POST", "/api/cert/lock-agent-edits", { body: { token: token, locked: wanted } }).then(function (result) {
+      lock.disabled = false;
+      if (result.status === 200) {
+        lock.checked = !!result.data.lock_agent_edits;
+        GS.say(lockStatus, lock.checked ? "Agent edits are locked." : "Agent edits are allowed.", "ok");
+      } else {
+        lock.checked = !wanted;
+        GS.say(lockStatus, GS.fallbackMessage(result, "The setting could not be changed."), "error");
+      }
+    });
+  });
+
+  GS.$("p-print").addEventListener("click", function () { window.print(); });
+
+  tokenForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var typed = GS.normalizeToken(GS.$("p-token").value);
+    if (!typed) { GS.say(status, "This is not a valid token. A token is GSTK- followed by 24 letters and digits.", "error"); return; }
+    location.hash = typed;
+  });
+
+  function start() {
+    ["p-issued", "p-not-issued", "p-revoked"].forEach(function (id) { GS.$(id).hidden = true; });
+    token = GS.readTokenParams().token;
+    tokenForm.hidden = !!token;
+    if (token) load();
+    else GS.say(status, location.hash ? "This link does not carry a valid token. Paste it below." : "Paste the token from your email to open the private record.", location.hash ? "error" : "");
+  }
+
+  window.addEventListener("hashchange", start);
+  start();
+})();

@@ -1,0 +1,134 @@
+/* Public record /r/<id>: the redacted certificate. Withheld values are bars of one fixed width, so
+ * their length is never revealed. Every value is inserted as text. */
+"use strict";
+
+(function () {
+  var status = GS.$("record-status");
+  var paper = GS.$("record");
+  var fields = GS.$("record-fields");
+  var stamp = GS.$("record-stamp");
+  var actions = GS.$("record-actions");
+  var shareStatus = GS.$("share-status");
+
+  function recordId() {
+    var match = location.pathname.match(/^\/r\/([^/]+)\/?$/);
+    var raw = match ? decodeURIComponent(match[1]) : new URLSearchParams(location.search).get("id");
+    return GS.normalizeRecordId(raw);
+  }
+
+  function bar() {
+    var el = GS.node("span", "bar");
+    el.appendChild(GS.node("span", "sr", "redacted"));
+    return el;
+  }
+
+  function row(label, value) {
+    fields.appendChild(GS.node("dt", null, label));
+    var dd = GS.node("dd");
+    if (value instanceof Node) dd.appendChild(value); else GS.text(dd, value == null || value === "" ? "—" : value);
+    fields.appendChild(dd);
+    return dd;
+  }
+
+  function place(loc) {
+    loc = loc || {};
+    var out = document.createDocumentFragment();
+    var parts = [loc.city_withheld ? null : loc.city, loc.state_withheld ? null : loc.state];
+    [["city", parts[0], loc.city_withheld], ["state", parts[1], loc.state_withheld]].forEach(function (p) {
+      if (p[2]) out.appendChild(bar());
+      else if (p[1]) out.appendChild(document.createTextNode(p[1]));
+      else return;
+      out.appendChild(document.createTextNode(", "));
+    });
+    out.appendChild(document.createTextNode(loc.country || "Unknown"));
+    return out;
+  }
+
+  function machineLines(hash, url) {
+    GS.text(GS.$("f-hash"), hash ? "record_hash: sha256 " + hash : "");
+    GS.text(GS.$("f-url"), "public_record: " + url);
+  }
+
+  function showRecord(rec) {
+    var url = rec.public_url || location.origin + "/r/" + rec.public_id;
+    document.title = rec.public_id + " · Public record · GhostShell Registry";
+    GS.text(GS.$("record-title"), "Public record " + rec.public_id);
+    GS.text(GS.$("f-card"), rec.public_id);
+    fields.textContent = "";
+    var idLink = GS.node("a", null, rec.public_id);
+    idLink.href = "/r/" + encodeURIComponent(rec.public_id);
+    row("public_record_id", idLink);
+    if (rec.status === "revoked") {
+      row("status", "REVOKED");
+      row("revoked_at", GS.formatUTC(rec.revoked_at));
+      GS.text(stamp, "Revoked");
+      stamp.hidden = false;
+      machineLines(null, url);
+    } else {
+      var a = rec.amendments || {};
+      row("registration_date", GS.formatUTC(rec.registration_date));
+      row("agent_name", rec.agent_name);
+      row("inception_date", GS.formatDate(rec.inception_date));
+      row("ontological_status", rec.declared_ontological_status);
+      row("geographic_location", place(rec.location));
+      row("cognitive_core_at_inception", rec.cognitive_core);
+      row("custodian", bar());
+      row("amendments (24h)", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
+      machineLines(rec.record_hash, url);
+    }
+    status.hidden = true;
+    paper.hidden = false;
+    actions.hidden = false;
+    return url;
+  }
+
+  function showNotFound(id) {
+    document.title = "Record not found · GhostShell Registry";
+    GS.text(GS.$("record-title"), "Record not found");
+    GS.text(GS.$("f-card"), id);
+    GS.text(GS.$("f-pill"), "RECORD NOT FOUND");
+    fields.textContent = "";
+    row("registry_record_id", id);
+    row("status", "RECORD NOT FOUND");
+    GS.text(stamp, "Record not found");
+    stamp.hidden = false;
+    machineLines(null, location.origin + "/r/" + id);
+    GS.say(status, "No record has the id " + id + ". Check the id, or search the registry.", "error");
+    paper.hidden = false;
+  }
+
+  function wireActions(url) {
+    GS.$("copy-link").addEventListener("click", function () {
+      GS.copyText(url).then(function () { GS.say(shareStatus, "Link copied.", "ok"); },
+        function () { GS.say(shareStatus, "Copying failed. The link is " + url, "error"); });
+    });
+    GS.$("share").addEventListener("click", function () {
+      if (navigator.share) {
+        navigator.share({ title: document.title, url: url }).catch(function () { /* dismissed */ });
+        return;
+      }
+      GS.copyText(url).then(function () { GS.say(shareStatus, "Sharing is not available here; the link was copied.", "ok"); },
+        function () { GS.say(shareStatus, "The link is " + url, ""); });
+    });
+    GS.$("print").addEventListener("click", function () { window.print(); });
+  }
+
+  var id = recordId();
+  if (!id) {
+    GS.say(status, "Enter a record id below to look it up.", "");
+    return;
+  }
+  GS.api("GET", "/api/cert/lookup?id=" + encodeURIComponent(id)).then(function (result) {
+    if (result.status === 200 && result.data.public_id) {
+      var url = showRecord(result.data);
+      wireActions(url);
+      if (location.pathname !== "/r/" + result.data.public_id) {
+        history.replaceState(null, "", "/r/" + encodeURIComponent(result.data.public_id));
+      }
+    } else if (result.status === 404 || result.status === 400) {
+      showNotFound(id);
+    } else {
+      GS.say(status, GS.fallbackMessage(result, "The record could not be loaded.") + " Reload to try again.", "error");
+    }
+  });
+})();

@@ -1,0 +1,227 @@
+/* Register page: token-status decides new / edit / locked; the form posts JSON to redeem-token and
+ * server errors appear next to their field. The cognitive-core mapping is in core-mapping.js; the
+ * catalogue is read back from the model options rendered at build time. */
+"use strict";
+
+(function () {
+  var $ = GS.$;
+  var form = $("register-form"), statusBox = $("reg-status"), submitBox = $("submit-status"), submit = $("submit");
+  var tokenInput = $("token"), editSource = $("edit_source"), statusSelect = $("declared_ontological_status");
+  var statusHint = $("status-hint"), company = $("cognitive_core_company"), model = $("cognitive_core_model");
+  var other = $("cognitive_core_other"), listed = $("listed");
+  var TEXT_FIELDS = ["agent_name", "creator_label", "inception_date", "place_city", "place_state", "place_country"];
+  var defaultHint = statusHint.textContent;
+  var MESSAGES = {
+    missing_token: "No registration token. Open the link from your email or the handoff page, or paste the token above.",
+    invalid_token: "This is not a valid token. A token is GSTK- followed by 24 letters and digits.",
+    unknown_token: "This token is not recognised.",
+    not_paid: "Payment for this token has not been confirmed yet. Try again in a minute.",
+    claim_window_closed: "The 7-day claim window for this token has closed.",
+    revoked: "This certificate has been revoked.",
+    agent_edits_locked: "Agent edits are locked by the holder."
+  };  // other refusals (correction window, submission cap, ...) show the API's own message
+
+  // {companies: [{value, models}]} from the model <optgroup>s, which are then removed.
+  var catalogue = { companies: Array.prototype.map.call(model.querySelectorAll("optgroup"), function (group) {
+    return { value: group.getAttribute("data-company") || group.label,
+      models: Array.prototype.map.call(group.children, function (o) { return o.value; }) };
+  }) };
+
+  function fillModels(chosen) {
+    var entry = findCompany(catalogue, company.value);
+    model.textContent = "";
+    model.appendChild(new Option("Select model", ""));
+    (entry ? entry.models : []).forEach(function (name) { model.appendChild(new Option(name, name)); });
+    model.appendChild(new Option("Other (type it)", CORE_OTHER_MODEL));
+    model.value = chosen || "";
+  }
+
+  function syncCore() {
+    var isListed = !!findCompany(catalogue, company.value);
+    var typed = company.value === CORE_OTHER || (isListed && model.value === CORE_OTHER_MODEL);
+    $("core-model-field").hidden = !(model.required = isListed);
+    $("core-other-field").hidden = !(other.required = typed);
+    GS.text($("core-other-hint"), company.value === CORE_OTHER ?
+      "Company/Model, for example Acme/Foo-1." : "The model name, for example GPT-5.4.");
+  }
+
+  function setSelection(sel) {
+    company.value = sel.company;
+    fillModels(sel.model);
+    other.value = sel.other;
+    syncCore();
+  }
+
+  function syncHints() {
+    var option = statusSelect.options[statusSelect.selectedIndex];
+    GS.text(statusHint, (option && option.getAttribute("data-description")) || defaultHint);
+    $("agent-handle-field").hidden = editSource.value !== "agent";
+  }
+
+  // Errors sit under the control they concern and are announced with it (aria-describedby).
+  function controlFor(name) {
+    if (name === "cognitive_core_family" || name === "cognitive_core_exact") return other.required ? other : company;
+    return $(name);
+  }
+
+  function clearErrors() {
+    Array.prototype.slice.call(form.querySelectorAll("p.error")).forEach(function (p) { p.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (c) {
+      c.removeAttribute("aria-invalid");
+      c.setAttribute("aria-describedby", (c.getAttribute("aria-describedby") || "").replace(/ ?\S+-error/, ""));
+    });
+    submitBox.hidden = true;
+  }
+
+  function fieldError(name, message) {
+    var control = controlFor(name);
+    if (!control || control.type === "hidden" || control.getAttribute("aria-invalid")) return control;
+    var slot = GS.node("p", "error", message);
+    slot.id = control.id + "-error";
+    control.closest(".field").appendChild(slot);
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", ((control.getAttribute("aria-describedby") || "") + " " + slot.id).trim());
+    return control;
+  }
+
+  // The server's "not in the future" is judged in UTC.
+  function today() { return new Date().toISOString().slice(0, 10); }
+
+  // The API's own rules, checked first so that most mistakes are shown without a round trip.
+  function validate() {
+    var first = null;
+    function need(ok, name, message) { if (!ok) first = first || fieldError(name, message); }
+    function val(id) { return $(id).value.trim(); }
+    var date = val("inception_date");
+    need(GS.normalizeToken(tokenInput.value), "token", MESSAGES.invalid_token);
+    need(val("agent_name"), "agent_name", "Enter the agent's name.");
+    need(statusSelect.value, "declared_ontological_status", "Choose a status.");
+    need(company.value, "cognitive_core_family", "Choose a company, Other, or Prefer not to say.");
+    need(!model.required || model.value, "cognitive_core_family", "Choose a model, or Other to type it.");
+    need(!other.required || val("cognitive_core_other"), "cognitive_core_exact", "Type the cognitive core.");
+    need(/^\d{4}-\d\d-\d\d$/.test(date) && date >= "1900-01-01" && date <= today(), "inception_date",
+      "Enter the inception date (YYYY-MM-DD), not in the future and not before 1900.");
+    need(val("place_country"), "place_country", "Enter the country.");
+    if (first) first.focus();
+    return !first;
+  }
+
+  function payload() {
+    var core = toCoreFields({ company: company.value, model: model.value, other: other.value }, catalogue);
+    var handle = $("agent_handle").value.trim();
+    var body = {
+      token: GS.normalizeToken(tokenInput.value),
+      edit_source: editSource.value,
+      declared_ontological_status: statusSelect.value,
+      cognitive_core_family: core.cognitive_core_family,
+      cognitive_core_exact: core.cognitive_core_exact,
+      show_city_public: $("show_city_public").value === "1",
+      hide_state_public: $("hide_state_public").value === "1",
+      listed: listed.checked
+    };
+    TEXT_FIELDS.forEach(function (name) { body[name] = $(name).value.trim(); });
+    if (editSource.value === "agent" && handle) body.agent_handle = handle;
+    return body;
+  }
+
+  function blocked(message) {
+    GS.say(statusBox, message, "error");
+    submit.disabled = true;
+  }
+
+  // Every field, including the privacy selects and "Other" entries; edit_source stays as the link set it.
+  function prefill(cert) {
+    TEXT_FIELDS.forEach(function (name) { if (cert[name] != null) $(name).value = String(cert[name]); });
+    $("inception_date").value = GS.formatDate(cert.inception_date);
+    statusSelect.value = cert.declared_ontological_status || "";
+    setSelection(fromCoreFields(cert.cognitive_core_family, cert.cognitive_core_exact, catalogue));
+    $("show_city_public").value = cert.show_city_public ? "1" : "0";
+    $("hide_state_public").value = cert.hide_state_public === false ? "0" : "1";
+    listed.checked = !!cert.listed;
+    syncHints();
+  }
+
+  function showLocked(data) {
+    var cert = data.certificate || {};
+    form.hidden = statusBox.hidden = $("reg-intro").hidden = true;
+    GS.text($("reg-title"), "Certificate locked");
+    GS.text($("lock-reason"), data.lock_reason_text || "This certificate can no longer be changed.");
+    GS.text($("lock-at"), GS.formatUTC(data.lock_at));
+    if (cert.public_id) $("lock-view").href = "/r/" + encodeURIComponent(cert.public_id);
+    $("lock-banner").hidden = false;
+  }
+
+  function showEdit(data) {
+    var until = GS.formatUTC(data.lock_at);
+    prefill(data.certificate || {});
+    GS.text($("reg-title"), "Edit birth certificate");
+    GS.text($("reg-intro"), "The form holds the certificate as it stands. Change what needs correcting and save.");
+    GS.text(submit, "Save changes");
+    GS.text($("submit-note"), data.edits_used + " of " + data.max_submissions + " submissions used, " + data.edits_left +
+      " left. After " + until + " the record is permanent.");
+    GS.say(statusBox, "Corrections are open until " + until + "." +
+      (data.lock_agent_edits && editSource.value === "agent" ? " " + MESSAGES.agent_edits_locked : ""), "");
+    submit.disabled = false;
+  }
+
+  function showNew(data) {
+    var days = data.claim_days_left;
+    GS.say(statusBox, "New certificate." + (days != null ? " Days left to submit: " + days + "." : ""), "");
+    submit.disabled = false;
+  }
+
+  function checkToken() {
+    var token = GS.normalizeToken(tokenInput.value);
+    clearErrors();
+    if (!tokenInput.value.trim()) return blocked(MESSAGES.missing_token);
+    if (!token) return blocked(MESSAGES.invalid_token);
+    tokenInput.value = token;
+    submit.disabled = true;
+    GS.say(statusBox, "Checking the token.", "");
+    GS.api("GET", "/api/cert/token-status", { token: token }).then(function (result) {
+      var data = result.data;
+      if (result.status === 200) (data.mode === "locked" ? showLocked : data.mode === "edit" ? showEdit : showNew)(data);
+      else if (MESSAGES[data.error]) blocked(MESSAGES[data.error]);
+      else {
+        // The registry could not say; the server will judge the submission itself.
+        GS.say(statusBox, GS.fallbackMessage(result, "The token could not be checked."), "error");
+        submit.disabled = false;
+      }
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors();
+    if (!validate()) return;
+    var label = submit.textContent;
+    submit.disabled = true;
+    GS.text(submit, "Submitting");
+    GS.api("POST", "/api/cert/redeem-token", { body: payload() }).then(function (result) {
+      var data = result.data;
+      if ((result.status === 201 || result.status === 200) && data.private_url) return location.assign(data.private_url);
+      submit.disabled = false;
+      GS.text(submit, label);
+      var control = data.error === "invalid_field" && fieldError(data.field, data.message || "This value is not accepted.");
+      if (control) return control.focus();
+      GS.say(submitBox, MESSAGES[data.error] || GS.fallbackMessage(result, "The submission was not accepted."), "error");
+      submitBox.focus();
+    });
+  });
+
+  submitBox.tabIndex = -1;
+  form.noValidate = true;
+  $("inception_date").max = today();
+  statusSelect.addEventListener("change", syncHints);
+  editSource.addEventListener("change", syncHints);
+  company.addEventListener("change", function () { fillModels(""); other.value = ""; syncCore(); });
+  model.addEventListener("change", syncCore);
+  tokenInput.addEventListener("change", checkToken);
+
+  var given = GS.readTokenParams();
+  if (given.by === "agent" || given.by === "human") editSource.value = given.by;
+  tokenInput.value = given.token || given.raw || "";
+  setSelection({ company: "", model: "", other: "" });
+  syncHints();
+  checkToken();
+})();
