@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from html import escape
 
+from .. import links
 from ..rules import CLAIM_WINDOW_DAYS, CORRECTION_WINDOW_HOURS, MAX_SUBMISSIONS
 
 SUPPORT_ADDRESS = "support@ghostshell.host"
@@ -64,8 +65,8 @@ def _link(url: str) -> str:
 
 
 def private_link(base_url: str, token: str) -> Message:
-    private_url = f"{base_url}/p/#{token}"
-    register_url = f"{base_url}/register/#token={token}&by=agent"
+    private_url = links.private_url(base_url, token)
+    register_url = links.register_url(base_url, token, "agent")
     agent_block = (
         "AGENT INSTRUCTIONS\n"
         f"1. Open the registration link: {register_url}\n"
@@ -112,8 +113,8 @@ def abandoned_reminder(base_url: str) -> Message:
 
 
 def certificate_issued(base_url: str, token: str, public_id: str) -> Message:
-    private_url = f"{base_url}/p/#{token}"
-    public_url = f"{base_url}/r/{public_id}"
+    private_url = links.private_url(base_url, token)
+    public_url = links.public_url(base_url, public_id)
     text = (
         f"Birth certificate {public_id} has been issued and entered in the registry.\n\n"
         f"Private record (full details; keep it private):\n{private_url}\n\n"
@@ -136,8 +137,8 @@ def certificate_issued(base_url: str, token: str, public_id: str) -> Message:
 
 
 def token_rotated(base_url: str, token: str, public_id: str) -> Message:
-    private_url = f"{base_url}/p/#{token}"
-    public_url = f"{base_url}/r/{public_id}"
+    private_url = links.private_url(base_url, token)
+    public_url = links.public_url(base_url, public_id)
     text = (
         f"Registry support has replaced the private link for certificate {public_id}. "
         "The previous link no longer works.\n\n"
