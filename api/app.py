@@ -14,7 +14,7 @@ from .config import Config
 from .context import Context
 from .db import ConnectionMiddleware
 from .ratelimit import RateLimiter
-from .resources import common, meta, ops, purchases, tokens, webhooks
+from .resources import certificates, common, meta, ops, purchases, tokens, webhooks
 
 
 def make_limiter(config: Config) -> RateLimiter:
@@ -45,5 +45,10 @@ def create_app(config: Config | None = None, *, context: Context | None = None,
     app.add_route("/api/cert/handoff-token", purchases.Handoff(context, limiter))
     app.add_route("/api/stripe/webhook", webhooks.StripeWebhook(context))
     app.add_route("/api/cert/token-status", tokens.TokenStatus(context, limiter))
+    app.add_route("/api/cert/redeem-token", certificates.Redeem(context, limiter))
+    app.add_route("/api/cert/lock-agent-edits", certificates.LockAgentEdits(context, limiter))
+    app.add_route("/api/cert/private", certificates.PrivateRecord(context, limiter))
+    app.add_route("/api/cert/lookup", certificates.Lookup(context, limiter))
+    app.add_route("/api/registry/search", certificates.Search(context, limiter))
     app.add_route("/api/ops/email-summary", ops.EmailSummary(context))
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import purchases, rules
+from .. import certificates, purchases, rules
 from ..context import Context
 from ..ratelimit import RateLimiter
 from .common import bearer_token, client_address
@@ -29,6 +29,4 @@ class TokenStatus:
                 "message": f"Token valid: {claim['claim_days_left']} day(s) left to submit the initial details.",
             }
             return
-        from .. import certificates  # the certificates issue's domain
-
         resp.media = certificates.token_status(self._ctx, purchase)
