@@ -1,0 +1,223 @@
+"""Serve the built site (output/) from the Falcon app, the way Netlify serves it.
+
+    add_static_site(app, Path("output"))
+
+adds a sink for every path outside /api/ (and the local Stripe double under /_stripe/). It reads netlify.toml
+at startup and applies its [[redirects]] (forced rules first, then files, then the other rules, as Netlify does;
+proxy rules to another origin are the API itself and are skipped) and its [[headers]] (glob `for` patterns;
+when several match, the later rule wins for a given header name), so netlify.toml stays the single source of
+truth. Pretty URLs: /register/ serves register/index.html and /register answers 301 to /register/. Unknown pages
+get the site's 404.html with status 404. No directory listings, no dotfiles, nothing outside the site directory.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import falcon
+
+NETLIFY_TOML = Path(__file__).resolve().parent.parent / "netlify.toml"
+
+# Falcon matches routes before sinks, but a sink would still catch unknown /api/ paths; those stay the API's.
+DEFAULT_EXCLUDED_PREFIXES = ("/api", "/_stripe")
+
+# Netlify's default for files without a Cache-Control rule: browsers always revalidate.
+DEFAULT_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".webmanifest": "application/manifest+json",
+}
+
+REDIRECT_STATUSES = {
+    301: falcon.HTTP_301,
+    302: falcon.HTTP_302,
+    303: falcon.HTTP_303,
+    307: falcon.HTTP_307,
+    308: falcon.HTTP_308,
+}
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """Netlify path pattern -> regex: `*` matches anything (slashes included), `:name` one segment."""
+    parts = []
+    for piece in re.split(r"(\*|:[A-Za-z_]\w*)", pattern):
+        if piece == "*":
+            parts.append("(?P<splat>.*)")
+        elif piece.startswith(":"):
+            parts.append(f"(?P<{piece[1:]}>[^/]+)")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("".join(parts) + r"\Z")
+
+
+@dataclass(frozen=True)
+class Redirect:
+    pattern: re.Pattern[str]
+    to: str
+    status: int
+    force: bool
+
+    def target(self, match: re.Match[str]) -> str:
+        return re.sub(r":([A-Za-z_]\w*)", lambda m: match.groupdict().get(m.group(1)) or "", self.to)
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    pattern: re.Pattern[str]
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def load_netlify_rules(path: Path = NETLIFY_TOML) -> tuple[list[Redirect], list[HeaderRule]]:
+    """The site's redirects (local ones only) and header rules from netlify.toml."""
+    with open(path, "rb") as fh:
+        config = tomllib.load(fh)
+    redirects = []
+    for rule in config.get("redirects", []):
+        to = rule["to"]
+        if not to.startswith("/"):
+            continue  # a proxy to another origin: the API, served by Falcon's own routes
+        redirects.append(Redirect(_glob(rule["from"]), to, int(rule.get("status", 301)), bool(rule.get("force", False))))
+    headers = []
+    for rule in config.get("headers", []):
+        # Multi-line TOML strings (the CSP) become one header line.
+        values = {name: " ".join(str(value).split()) for name, value in rule.get("values", {}).items()}
+        headers.append(HeaderRule(_glob(rule["for"]), values))
+    return redirects, headers
+
+
+class StaticSite:
+    """A Falcon sink serving a built Pelican site with Netlify's rewrites and headers."""
+
+    def __init__(self, site_dir: Path, netlify_toml: Path = NETLIFY_TOML):
+        self.root = Path(site_dir).resolve()
+        if not (self.root / "index.html").is_file():
+            raise ValueError(f"{self.root} does not hold a built site (no index.html); run python build.py")
+        self.redirects, self.header_rules = load_netlify_rules(netlify_toml)
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **kwargs) -> None:
+        path = req.path
+        if not path.endswith("/") and req.env.get("PATH_INFO", "").endswith("/"):
+            path += "/"  # the app strips trailing slashes (req_options); pretty URLs need them
+        self._apply_headers(resp, path)
+        if req.method not in ("GET", "HEAD"):
+            resp.status = falcon.HTTP_405
+            resp.set_header("Allow", "GET, HEAD")
+            resp.content_type = CONTENT_TYPES[".txt"]
+            resp.text = "Method not allowed.\n"
+            return
+        segments = self._segments(path)
+        if segments is None:
+            return self._not_found(resp)
+        for rule in self.redirects:
+            if rule.force and self._follow(rule, path, req, resp):
+                return
+        if self._serve_path(segments, path, req, resp):
+            return
+        for rule in self.redirects:
+            if not rule.force and self._follow(rule, path, req, resp):
+                return
+        self._not_found(resp)
+
+    @staticmethod
+    def _segments(path: str) -> list[str] | None:
+        """The path's segments, or None for anything that could step outside the site or reach a dotfile."""
+        if "\\" in path or "\x00" in path:
+            return None
+        segments = [s for s in path.split("/") if s]
+        if any(s.startswith(".") for s in segments):
+            return None  # "..", "." and hidden files alike
+        return segments
+
+    def _file(self, segments: list[str]) -> Path | None:
+        candidate = self.root.joinpath(*segments).resolve()
+        if candidate != self.root and self.root not in candidate.parents:
+            return None
+        return candidate
+
+    def _serve_path(self, segments: list[str], path: str, req, resp) -> bool:
+        target = self._file(segments)
+        if target is None:
+            return False
+        if target.is_dir():
+            index = target / "index.html"
+            if not index.is_file():
+                return False
+            if not path.endswith("/"):
+                # Built from the clean segments, so "//host" can never become a protocol-relative Location.
+                location = "/" + "/".join(segments) + "/" if segments else "/"
+                if req.query_string:
+                    location += "?" + req.query_string
+                resp.status = falcon.HTTP_301
+                resp.location = location
+                return True
+            target = index
+        elif not target.is_file():
+            return False
+        self._send(resp, target, falcon.HTTP_200)
+        return True
+
+    def _follow(self, rule: Redirect, path: str, req, resp) -> bool:
+        match = rule.pattern.match(path)
+        if not match:
+            return False
+        to = rule.target(match)
+        if rule.status in REDIRECT_STATUSES:
+            resp.status = REDIRECT_STATUSES[rule.status]
+            resp.location = to
+            return True
+        segments = self._segments(to)
+        target = self._file(segments) if segments is not None else None
+        if target is None or not target.is_file():
+            return False
+        self._send(resp, target, falcon.code_to_http_status(rule.status))
+        return True
+
+    def _not_found(self, resp: falcon.Response) -> None:
+        page = self.root / "404.html"
+        if page.is_file():
+            self._send(resp, page, falcon.HTTP_404)
+        else:
+            resp.status = falcon.HTTP_404
+            resp.content_type = CONTENT_TYPES[".txt"]
+            resp.text = "Not found.\n"
+
+    def _send(self, resp: falcon.Response, file: Path, status: str) -> None:
+        resp.status = status
+        suffix = file.suffix.lower()
+        resp.content_type = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        resp.data = file.read_bytes()
+
+    def _apply_headers(self, resp: falcon.Response, path: str) -> None:
+        values = {"Cache-Control": DEFAULT_CACHE_CONTROL}
+        for rule in self.header_rules:
+            if rule.pattern.match(path):
+                values.update(rule.values)
+        for name, value in values.items():
+            resp.set_header(name, value)
+
+
+def add_static_site(
+    app: falcon.App,
+    site_dir: Path,
+    *,
+    netlify_toml: Path = NETLIFY_TOML,
+    excluded_prefixes: tuple[str, ...] = DEFAULT_EXCLUDED_PREFIXES,
+) -> StaticSite:
+    """Serve the built site at `site_dir` for every path outside `excluded_prefixes`."""
+    site = StaticSite(site_dir, netlify_toml)
+    excluded = "|".join(re.escape(p.strip("/")) for p in excluded_prefixes)
+    app.add_sink(site, re.compile(rf"/(?!(?:{excluded})(?:/|$))" if excluded else "/"))
+    return site
