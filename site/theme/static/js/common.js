@@ -32,6 +32,7 @@ var GS = (function () {
     if (!raw && query.get("token")) {
       raw = query.get("token");
       query.delete("token");
+      query.delete("by");
       var rest = query.toString();
       var frag = "#token=" + encodeURIComponent(raw) + (by ? "&by=" + encodeURIComponent(by) : "");
       history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + frag);
@@ -62,7 +63,7 @@ var GS = (function () {
 
   /* A message in a notice element; kind is "", "error" or "ok". */
   function say(el, message, kind) {
-    el.className = "notice" + (kind ? " " + kind : "");
+    el.className = "notice" + (kind ? " is-" + kind : "") + (el.classList.contains("no-print") ? " no-print" : "");
     text(el, message);
     el.hidden = !message;
   }

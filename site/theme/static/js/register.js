@@ -217,6 +217,7 @@
   company.addEventListener("change", function () { fillModels(""); other.value = ""; syncCore(); });
   model.addEventListener("change", syncCore);
   tokenInput.addEventListener("change", checkToken);
+  window.addEventListener("hashchange", function () { location.reload(); });
 
   var given = GS.readTokenParams();
   if (given.by === "agent" || given.by === "human") editSource.value = given.by;
