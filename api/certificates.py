@@ -387,7 +387,8 @@ def search(ctx: Context, raw_q, raw_limit=None, raw_cursor=None) -> dict:
         after = None
 
     room = limit - len(results)
-    if next_cursor is None:
+    # A key such as "GS" or "GSB" matches every record by id: a name phase would only find duplicates.
+    if next_cursor is None and not (key and "GSBC".startswith(key)):
         # With a full page already, one row is fetched only to learn whether the name phase has more.
         found = list(name_prefix_query(name_key(q), after, exclude_id_key=key).limit(room + 1))
         results.extend(found[:room])

@@ -2,8 +2,9 @@
 
 Rules (docs/api.md, "redeem-token"):
 - Text is trimmed and otherwise kept verbatim (markup included: the API returns data, never HTML). Control
-  characters (Unicode category Cc, which includes newlines and NUL), lone surrogates and bidirectional overrides
-  are refused. Lengths are counted in characters after trimming.
+  characters (Unicode category Cc, which includes newlines and NUL), line and paragraph separators, lone
+  surrogates and bidirectional overrides are refused: every field is one line of text. Lengths are counted in
+  characters after trimming.
 - `inception_date` is `YYYY-MM-DD`, a real date, not before 1900-01-01 and not after today (the injected clock).
 - `declared_ontological_status` and `cognitive_core_family` come from the catalogue (any case; stored in the
   catalogue's spelling). An empty family means `Undisclosed`; `Prefer not to say` carries no exact text.
@@ -27,6 +28,8 @@ from .errors import invalid_field
 EARLIEST_INCEPTION = dt.date(1900, 1, 1)
 SOURCES = ("human", "agent")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Cc: C0/C1 controls incl. NUL, tab and newline; Cs: lone surrogates; Zl/Zp: line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _TRUE = frozenset({"true", "1", "on", "yes"})
 _FALSE = frozenset({"false", "0", "off", "no"})
@@ -81,7 +84,7 @@ def clean_text(field: str, raw, max_length: int, *, required: bool = False) -> s
     value = raw.strip()
     for ch in value:
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
+        if category in _REFUSED_CATEGORIES or ch in _BIDI_CONTROLS:
             raise invalid_field(field, f"{_label(field)} contains a control character.")
     if required and not value:
         raise invalid_field(field, f"{_label(field)} is required.")
