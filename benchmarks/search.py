@@ -1,0 +1,120 @@
+"""Registry search and lookup at scale: fills a database with N certificates and prints timings.
+
+    .venv/bin/python benchmarks/search.py                      # 100,000 records, SQLite file in a temp dir
+    .venv/bin/python benchmarks/search.py --records 1000000
+    .venv/bin/python benchmarks/search.py --database postgresql://postgres@127.0.0.1:5432/bench
+
+It prints figures and asserts nothing about time: the unit tests assert the query plans (index use); this shows
+what those plans cost. Compare runs on one machine, not across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api import certificates  # noqa: E402
+from api.config import Config  # noqa: E402
+from api.context import Context  # noqa: E402
+from api.crypto import crockford  # noqa: E402
+from api.db import is_sqlite, open_database  # noqa: E402
+from api.migrations import migrate  # noqa: E402
+from api.models import Certificate  # noqa: E402
+
+SYLLABLES = ["jo", "ule", "ka", "ri", "no", "va", "sel", "tor", "mi", "ra", "qu", "en", "ta", "lo", "zen", "phi"]
+
+
+def fill(db, count: int, batch: int = 5000) -> float:
+    rng = random.Random(7)
+    now = dt.datetime(2026, 1, 1)
+    started = time.perf_counter()
+    for offset in range(0, count, batch):
+        rows = []
+        for seq in range(offset + 1, min(count, offset + batch) + 1):
+            name = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).title()
+            letter = "A" if seq % 3 == 0 else "H"
+            public_id = f"GS-BC-{letter}-26-{crockford(seq)}"
+            rows.append(dict(
+                public_id=public_id, public_id_key=public_id.replace("-", ""), card_year=2026, card_seq=seq,
+                registration_source="agent" if letter == "A" else "human", issued_at=now, agent_name=name,
+                name_key=name.casefold(), listed=seq % 2 == 0, declared_ontological_status="Assistant",
+                cognitive_core_family="Undisclosed", cognitive_core_exact="", creator_label="",
+                inception_date=now.date(), place_city="", place_state="", place_country="Australia",
+                show_city_public=False, hide_state_public=True, edit_count=1, human_edit_count=1,
+                agent_edit_count=0, last_edited_at=now, last_edit_source="human", lock_agent_edits=False,
+                record_nonce="0" * 32, record_hash="0" * 64, public_fingerprint="0" * 64, hash_version=1,
+                status="active",
+            ))
+        with db.atomic():
+            Certificate.insert_many(rows).execute()
+    if not is_sqlite(db):
+        db.execute_sql("ANALYZE certificate")
+    return time.perf_counter() - started
+
+
+def measure(label: str, call, runs: int) -> None:
+    timings = []
+    rows = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        rows = call()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    print(f"{label:<44} median {statistics.median(timings):7.3f} ms   p95 {p95:7.3f} ms   rows {rows}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--database", help="a database URL (default: a new SQLite file)")
+    args = parser.parse_args()
+
+    url = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    db = open_database(url)
+    if not is_sqlite(db):
+        tables = db.get_tables()
+        if tables:
+            db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    migrate(db)
+    config = Config(database_url=url, base_url="https://bench.test", secret_key=b"b" * 32, email_enc_key=bytes(32),
+                    rate_limit_enabled=False)
+    ctx = Context.build(config, db=db)
+    print(f"database: {'SQLite' if is_sqlite(db) else 'PostgreSQL'}; filling {args.records:,} records ...")
+    seconds = fill(db, args.records)
+    print(f"filled in {seconds:.1f} s ({args.records / seconds:,.0f} rows/s)\n")
+
+    last = f"GS-BC-H-26-{crockford(args.records - (1 if args.records % 3 == 0 else 0))}"
+    measure("lookup by exact id", lambda: len([certificates.lookup(ctx, last.lower()).record]), args.runs)
+    measure("search: exact id", lambda: len(certificates.search(ctx, last)["results"]), args.runs)
+    measure("search: id prefix 'GS-BC-H-26-1' (page 1)",
+            lambda: len(certificates.search(ctx, "GS-BC-H-26-1")["results"]), args.runs)
+    measure("search: name prefix 'jo' (page 1)", lambda: len(certificates.search(ctx, "jo")["results"]), args.runs)
+    measure("search: name prefix, no match", lambda: len(certificates.search(ctx, "xylophone")["results"]),
+            args.runs)
+
+    def ten_pages() -> int:
+        cursor, seen = None, 0
+        for _ in range(10):
+            page = certificates.search(ctx, "ka", 50, cursor)
+            seen += len(page["results"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return seen
+
+    measure("search: name 'ka', 10 pages of 50", ten_pages, max(10, args.runs // 10))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
