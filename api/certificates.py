@@ -299,7 +299,8 @@ def private_record(ctx: Context, raw_token) -> dict:
         return {"state": "not_issued", **claim}
     cert = Certificate.get_by_id(purchase.certificate_id)
     if cert.status == "revoked":
-        return {"state": "revoked", "public_id": cert.public_id, "revoked_at": iso(cert.revoked_at)}
+        return {"state": "revoked", "public_id": cert.public_id, "revoked_at": iso(cert.revoked_at),
+                "certificate": records.revoked_stub(cert, ctx.config.base_url)}
     return {"state": "issued", "certificate": records.private_view(cert, ctx.config.base_url, ctx.clock())}
 
 

@@ -68,14 +68,14 @@ PATHS = {
     "/api/cert/lock-agent-edits": {"post": {
         "summary": "The holder's switch: refuse agent-sourced corrections",
         "requestBody": _body({"token": STRING, "locked": BOOLEAN}, ["token", "locked"]),
-        "responses": {"200": _answer("Lock state"), **_errors(400, 404, 409, 429)}}},
+        "responses": {"200": _answer("Lock state"), **_errors(400, 404, 409, 410, 429)}}},
     "/api/cert/lookup": {"get": {
         "summary": "A public redacted record by public id",
         "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
         "responses": {"200": _answer("Public record"), **_errors(400, 404, 429)}}},
     "/api/cert/private": {"get": {
         "summary": "The holder's full record", "security": BEARER,
-        "responses": {"200": _answer("Private record"), **_errors(400, 401, 404, 429)}}},
+        "responses": {"200": _answer("Private record"), **_errors(400, 404, 409, 429)}}},
     "/api/registry/search": {"get": {
         "summary": "Search public records by id prefix, or by name among listed records",
         "parameters": [{"name": "q", "in": "query", "required": True, "schema": STRING},

@@ -44,7 +44,10 @@ def test_a_revoked_record_refuses_everything_else(client, ctx, issued):
     assert_error(client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True}),
                  410, "revoked")
     private = client.simulate_get("/api/cert/private", headers=bearer(token))
-    assert private.json == {"state": "revoked", "public_id": "GS-BC-H-26-1", "revoked_at": "2026-11-25T10:00:00Z"}
+    stub = {"public_id": "GS-BC-H-26-1", "status": "revoked", "revoked_at": "2026-11-25T10:00:00Z",
+            "public_url": f"{BASE_URL}/r/GS-BC-H-26-1"}
+    assert private.json == {"state": "revoked", "public_id": "GS-BC-H-26-1", "revoked_at": "2026-11-25T10:00:00Z",
+                            "certificate": stub}
     assert Certificate.get().agent_name == "Joule"
 
 
