@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -37,10 +38,11 @@ class Registry:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{self.port}.log"
+        self.db_path = workdir / f"registry-{self.port}.db"
         environ = {key: value for key, value in os.environ.items()
                    if not key.startswith(("STRIPE_", "RESEND_", "GHOSTSHELL_", "DATABASE_URL", "BASE_URL"))}
         environ.update({
-            "DATABASE_URL": f"sqlite:///{workdir}/registry-{self.port}.db",
+            "DATABASE_URL": f"sqlite:///{self.db_path}",
             "BASE_URL": self.url,
             "GHOSTSHELL_ENV": "development",
             "GHOSTSHELL_RATE_LIMIT": "off",
@@ -95,6 +97,16 @@ class Registry:
 
     def stripe(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(method, self.url + "/_stripe/_control/" + path.lstrip("/"), timeout=15, **kwargs)
+
+    def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """Runs one statement on the server's SQLite file (WAL, so the running server is not disturbed). For
+        what a browser cannot do, such as moving a purchase back in time past its claim window."""
+        connection = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            with connection:
+                return connection.execute(statement, params).fetchall()
+        finally:
+            connection.close()
 
     def reset_doubles(self) -> None:
         requests.post(self.url + "/_mail/_control/reset", timeout=5)

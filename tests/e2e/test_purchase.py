@@ -1,0 +1,225 @@
+"""Buying a certificate in the browser: the paid purchase from /issue/ to /registry/ (scenario 1), an abandoned
+checkout (4), a cancelled one (5), and the Stripe-free test checkout, off by default (6)."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from playwright.sync_api import Page, expect
+
+from e2e_support import (ISSUED_OPENING, PRIVATE_LINK_OPENING, PRIVATE_LINK_SUBJECT, REMINDER_SUBJECT, TOKEN,
+                         dd_after, fill_register, mail_to, private_link_in, unique, unique_email, wait_for_mail)
+
+PUBLIC_ID = re.compile(r"^GS-BC-H-\d\d-[0-9A-HJKMNP-TV-Z]+$")
+CHECKOUT_PAGE = re.compile(r"/_stripe/pay/(cs_test_[A-Za-z0-9]+)$")
+
+
+def start_checkout_in_browser(page: Page, email: str) -> str:
+    """/issue/ → recovery email → Purchase → the (double's) hosted checkout page; returns the session id."""
+    page.goto("/issue/")
+    expect(page.locator("#purchase")).to_have_text("Purchase certificate — US$9.99")
+    page.fill("#recovery_email", email)
+    page.click("#purchase")
+    page.wait_for_url(CHECKOUT_PAGE)
+    return CHECKOUT_PAGE.search(page.url).group(1)
+
+
+def test_paid_purchase_by_a_person(page: Page, registry):
+    email = unique_email("person")
+    name = "Joule " + unique()
+    custodian = "Custodian " + unique()
+
+    # /issue/ → Stripe: the checkout page shows the price and the email given on /issue/.
+    session_id = start_checkout_in_browser(page, email)
+    expect(page.get_by_role("note")).to_contain_text("Test mode")
+    expect(dd_after(page, "main", "Total")).to_have_text("US$9.99")
+    expect(dd_after(page, "main", "Email")).to_have_text(email)
+    page.get_by_role("button", name="Pay US$9.99").click()
+
+    # /handoff/ shows the token; the session id leaves the address bar.
+    page.wait_for_url(re.compile(r"/handoff/$"))
+    expect(page.locator("#handoff-status")).to_have_text("Payment confirmed. The token is ready.")
+    expect(page.locator("#handoff-links")).to_be_visible()
+    token = page.locator("#token").input_value()
+    assert TOKEN.match(token), token
+    expect(page.locator("#human-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=human")
+    expect(page.locator("#agent-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=agent")
+    expect(page.locator("#private-link")).to_have_attribute("href", f"{registry.url}/p/#{token}")
+    assert f"{registry.url}/register/#token={token}&by=agent" in page.locator("#agent-prompt").input_value()
+
+    # The private link arrives by email (the same token).
+    [message] = wait_for_mail(registry, email, PRIVATE_LINK_SUBJECT, PRIVATE_LINK_OPENING)
+    link, emailed_token = private_link_in(message)
+    assert emailed_token == token
+    assert link == f"{registry.url}/p/#{token}"
+    assert session_id not in message["text"]
+
+    # Register as human: the full form, a listed company and model.
+    page.get_by_role("link", name="Register as human").click()
+    page.wait_for_url(re.compile(r"/register/#token=GSTK-"))
+    expect(page.locator("#reg-status")).to_have_text("New certificate. Days left to submit: 7.")
+    expect(page.locator("#edit_source")).to_have_value("human")
+    expect(page.locator("#submit")).to_have_text("Issue certificate")
+    fill_register(page, agent_name=name, status="Autonomous Agent", company="Moonshot AI", model="Kimi K2.5",
+                  custodian=custodian, inception="2026-02-08", city="Adelaide", state="South Australia",
+                  country="Australia", listed=True)
+    page.click("#submit")
+
+    # The private record: everything, the custodian and the hidden place included.
+    page.wait_for_url(f"{registry.url}/p/#{token}")
+    expect(page.locator("#p-issued")).to_be_visible()
+    public_id = page.locator("#p-card").text_content()
+    assert PUBLIC_ID.match(public_id), public_id
+    expect(page.locator("#p-title")).to_have_text(f"Private record {public_id}")
+    fields = "#p-fields"
+    expect(dd_after(page, fields, "agent_name")).to_have_text(name)
+    expect(dd_after(page, fields, "inception_date")).to_have_text("2026-02-08")
+    expect(dd_after(page, fields, "ontological_status")).to_have_text("Autonomous Agent")
+    expect(dd_after(page, fields, "geographic_location")).to_have_text("Adelaide, South Australia, Australia")
+    expect(dd_after(page, fields, "public_location")).to_have_text(
+        "city redacted, state redacted, country public")
+    expect(dd_after(page, fields, "cognitive_core_at_inception")).to_have_text("MoonshotAI/Kimi K2.5")
+    expect(dd_after(page, fields, "custodian")).to_have_text(custodian)
+    expect(dd_after(page, fields, "amendments (24h)")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
+    expect(dd_after(page, fields, "directory")).to_have_text("listed")
+    expect(page.locator("#p-edits")).to_have_text("Edits remaining: 4 of 5 submissions.")
+    expect(page.locator("#p-window")).to_contain_text("Corrections close in")
+
+    # The emailed link, opened as a person would, shows the same record.
+    page.goto("about:blank")
+    page.goto(link)
+    expect(page.locator("#p-card")).to_have_text(public_id)
+    expect(dd_after(page, fields, "custodian")).to_have_text(custodian)
+
+    # The public record: Company/Model, the custodian and the hidden city and state withheld.
+    page.get_by_role("link", name="View public record").click()
+    page.wait_for_url(f"{registry.url}/r/{public_id}")
+    record = "#record-fields"
+    expect(page.locator("#record")).to_be_visible()
+    expect(page.locator("#record-title")).to_have_text(f"Public record {public_id}")
+    expect(dd_after(page, record, "agent_name")).to_have_text(name)
+    expect(dd_after(page, record, "cognitive_core_at_inception")).to_have_text("MoonshotAI/Kimi K2.5")
+    expect(dd_after(page, record, "custodian")).to_have_text("redacted")
+    expect(dd_after(page, record, "custodian").locator(".bar")).to_have_count(1)
+    expect(dd_after(page, record, "geographic_location")).to_have_text("redacted, redacted, Australia")
+    expect(dd_after(page, record, "geographic_location").locator(".bar")).to_have_count(2)
+    expect(dd_after(page, record, "amendments (24h)")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
+    body = page.locator("body").inner_text()
+    for secret in (custodian, "Adelaide", "South Australia", token, email):
+        assert secret not in body, f"{secret!r} is on the public record"
+
+    # /registry/ finds it by id, and by name (it is listed).
+    for query in (public_id, public_id.lower().replace("-", ""), name, name.upper()):
+        page.goto("/registry/")
+        page.fill("#q", query)
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator("#search-status")).to_have_text(f"Results for {query}.")
+        hit = page.locator("#results li", has=page.get_by_role("link", name=public_id, exact=True))
+        expect(hit).to_have_count(1)
+        expect(hit).to_contain_text(name)
+        expect(hit).to_contain_text("MoonshotAI/Kimi K2.5")
+    hit.get_by_role("link", name=public_id).click()
+    page.wait_for_url(f"{registry.url}/r/{public_id}")
+    expect(dd_after(page, record, "agent_name")).to_have_text(name)
+
+    # Exactly one private-link email for the whole journey (webhook and handoff both confirmed the payment),
+    # then the "issued" email.
+    wait_for_mail(registry, email, PRIVATE_LINK_SUBJECT, ISSUED_OPENING)
+    assert len(mail_to(registry, email, PRIVATE_LINK_SUBJECT, PRIVATE_LINK_OPENING)) == 1
+    assert len(mail_to(registry, email)) == 2
+
+
+def test_abandoned_checkout_sends_one_reminder_and_yields_no_token(page: Page, registry):
+    email = unique_email("abandoner")
+    session_id = start_checkout_in_browser(page, email)
+    checkout_url = page.url
+
+    expired = registry.stripe("POST", f"sessions/{session_id}/expire")  # delivers the webhook before answering
+    assert expired.status_code == 200, expired.text
+    assert expired.json()["status"] == "expired"
+    redelivered = registry.stripe("POST", f"sessions/{session_id}/redeliver")  # Stripe's at-least-once delivery
+    assert redelivered.status_code == 200, redelivered.text
+
+    [reminder] = wait_for_mail(registry, email, REMINDER_SUBJECT)
+    assert f"{registry.url}/issue/" in reminder["text"]
+    assert "GSTK" not in reminder["text"] and "GSTK" not in reminder["html"]
+
+    # The purchase is abandoned and holds no token any more.
+    [(status, token_enc, handoff_token_enc)] = registry.sql(
+        "SELECT status, token_enc, handoff_token_enc FROM purchase WHERE stripe_session_id = ?", (session_id,))
+    assert (status, token_enc, handoff_token_enc) == ("abandoned", None, None)
+
+    # The checkout page can no longer be paid.
+    page.goto(checkout_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This checkout session has expired")
+    expect(page.get_by_role("button", name=re.compile("Pay"))).to_have_count(0)
+
+    # The post-payment page, in the browser that started the checkout, shows no token.
+    with page.expect_response(lambda r: "/api/cert/handoff-token" in r.url) as answer:
+        page.goto(f"/handoff/?session_id={session_id}")
+    assert answer.value.status == 409
+    expect(page.locator("#handoff-status")).to_contain_text("Payment not yet confirmed")
+    expect(page.locator("#handoff-links")).to_be_hidden()
+    expect(page.locator("#token")).to_have_value("")
+    browser_answer = page.request.get(f"/api/cert/handoff-token?session_id={session_id}")
+    assert browser_answer.status == 409 and browser_answer.json()["error"] == "not_paid"
+    anyone = requests.get(registry.url + "/api/cert/handoff-token", params={"session_id": session_id}, timeout=10)
+    assert anyone.status_code == 409 and anyone.json()["error"] == "not_paid"
+
+    # One reminder, no private link, however often Stripe delivers the event.
+    assert registry.stripe("POST", "settle").json()["settled"]
+    assert mail_to(registry, email, PRIVATE_LINK_SUBJECT) == []
+    assert len(mail_to(registry, email, REMINDER_SUBJECT)) == 1
+
+
+def test_cancelled_checkout_returns_to_issue_with_a_message(page: Page, registry):
+    email = unique_email("canceller")
+    session_id = start_checkout_in_browser(page, email)
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(re.compile(r"/issue/\?"))
+    expect(page.locator("#issue-notice")).to_be_visible()
+    expect(page.locator("#issue-notice")).to_have_text("Checkout was cancelled. No payment was taken.")
+    expect(page.locator("#purchase")).to_be_enabled()
+    [(status,)] = registry.sql("SELECT status FROM purchase WHERE stripe_session_id = ?", (session_id,))
+    assert status == "pending"
+    answer = page.request.get(f"/api/cert/handoff-token?session_id={session_id}")
+    assert answer.status == 409
+    assert mail_to(registry, email) == []
+
+
+def test_test_checkout_is_absent_by_default(page: Page, registry):
+    with page.expect_response(lambda r: r.url.endswith("/api/config")) as config:
+        page.goto("/issue/")
+    assert config.value.json()["test_checkout"] is False
+    expect(page.locator("#purchase")).to_be_visible()
+    expect(page.locator("#test-checkout")).to_be_hidden()
+    expect(page.get_by_role("button", name=re.compile("Test checkout"))).to_have_count(0)
+    answer = requests.post(registry.url + "/api/cert/test-checkout", json={"recovery_email": unique_email()},
+                           timeout=10)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json()["error"] == "not_found"
+
+
+def test_test_checkout_goes_straight_to_the_register_page(page: Page, test_checkout_registry):
+    server = test_checkout_registry
+    email = unique_email("tester")
+    page.goto(server.url + "/issue/")
+    button = page.get_by_role("button", name="Test checkout (no payment)")
+    expect(button).to_be_visible()
+    page.fill("#recovery_email", email)
+    button.click()
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/register/#token=GSTK-[0-9A-Z]{24}&by=human$"))
+    token = page.locator("#token").input_value()
+    assert TOKEN.match(token)
+    expect(page.locator("#reg-status")).to_have_text("New certificate. Days left to submit: 7.")
+    expect(page.locator("#submit")).to_be_enabled()
+
+    # Ready to submit: the token issues a certificate on that server.
+    fill_register(page, agent_name="Tester " + unique(), company="Anthropic", model="Claude Opus 4.6")
+    page.click("#submit")
+    page.wait_for_url(f"{server.url}/p/#{token}")
+    expect(page.locator("#p-card")).to_have_text(PUBLIC_ID)
+    [message] = wait_for_mail(server, email, PRIVATE_LINK_SUBJECT, PRIVATE_LINK_OPENING)
+    assert private_link_in(message)[1] == token
