@@ -14,7 +14,7 @@ from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purc
 
 from .support import BASE_URL, assert_error
 from .test_certificates_support import (  # noqa: F401
-    VALID, bearer, correct, fixed_clock, issued, mailbox, redeem, submission)
+    VALID, bearer, correct, fixed_clock, redeem, submission)
 
 PUBLIC_ID = re.compile(r"^GS-BC-[AH]-\d{2}-[0-9A-HJKMNP-TV-Z]+$")
 
@@ -52,7 +52,7 @@ def test_agent_source_gives_an_A_id_and_sequence_numbers_are_crockford(client, p
     assert Certificate.get(Certificate.public_id == "GS-BC-A-26-1").agent_edit_count == 1
 
 
-def test_issuing_writes_an_audit_event_and_queues_the_issued_email(client, paid_token, ctx, mailbox):
+def test_issuing_writes_an_audit_event_and_queues_the_issued_email(client, paid_token, ctx, deliver_mail):
     token = paid_token("someone@example.com")
     assert redeem(client, token, edit_source="agent", agent_handle="@joule").status_code == 201
     event = AuditEvent.get()
@@ -62,7 +62,7 @@ def test_issuing_writes_an_audit_event_and_queues_the_issued_email(client, paid_
     assert message.idempotency_key == "certificate-issued/GS-BC-A-26-1"
     payload = read_payload(ctx.keyring, message)
     assert payload["to"] == "someone@example.com"
-    delivered = [m for m in mailbox() if "GS-BC-A-26-1" in m["subject"] + m["text"]]
+    delivered = [m for m in deliver_mail() if "GS-BC-A-26-1" in m["subject"] + m["text"]]
     assert len(delivered) == 1
     text = delivered[0]["text"]
     assert f"{BASE_URL}/p/#{token}" in text and f"{BASE_URL}/r/GS-BC-A-26-1" in text

@@ -1,5 +1,5 @@
 """Shared helpers for the certificate tests (no tests here): a valid submission, issuing through HTTP or the
-domain, and reading the mailbox."""
+domain, and a pinned clock."""
 
 from __future__ import annotations
 
@@ -60,15 +60,3 @@ def issued(ctx, paid_token):
         return token, result.certificate
 
     return make
-
-
-@pytest.fixture
-def mailbox(sender, resend_double):
-    """Send every due message to the Resend double and return what it holds."""
-
-    def read():
-        sender.send_due()
-        messages = resend_double.messages
-        return messages() if callable(messages) else messages
-
-    return read
