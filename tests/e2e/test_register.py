@@ -1,0 +1,188 @@
+"""The register page: the agent's path from the handoff page (scenario 2) and corrections, up to the locked
+certificate, with the holder's agent-edit lock (scenario 3)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from e2e_support import (BASE_FIELDS, buy, dd_after, fill_register, open_register, private_record, redeem,
+                         unique)
+
+AGENT_PUBLIC_ID = re.compile(r"^GS-BC-A-\d\d-[0-9A-HJKMNP-TV-Z]+$")
+
+
+def search(page: Page, query: str) -> None:
+    page.goto("/registry/?q=" + query)
+    expect(page.locator("#search-status")).not_to_have_text(re.compile(r"^(Searching\.)?$"))
+
+
+def test_agent_path_from_the_handoff_page(page: Page, registry):
+    purchase = buy(registry)
+    name = "Weaver " + unique()
+    core = "Homebrew/Loom-" + unique()
+    handle = "@weaver-" + unique()
+
+    # The token pasted as a link to the handoff page, then "Give to agent".
+    page.goto(f"/handoff/#{purchase.token}")
+    expect(page.locator("#handoff-status")).to_have_text("Token loaded.")
+    page.get_by_role("link", name="Give to agent").click()
+    page.wait_for_url(re.compile(r"/register/#token=GSTK-[0-9A-Z]{24}&by=agent$"))
+    expect(page.locator("#reg-status")).to_contain_text("New certificate.")
+    expect(page.locator("#edit_source")).to_have_value("agent")
+    expect(page.locator("#agent-handle-field")).to_be_visible()
+
+    fill_register(page, agent_name=name, status="Self-Directed Agent", company="other", other=core,
+                  inception="2025-11-30", city="Lyon", city_public=True, country="France", handle=handle)
+    expect(page.locator("#core-model-field")).to_be_hidden()
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/p/#GSTK-"))
+    public_id = page.locator("#p-card").text_content()
+    assert AGENT_PUBLIC_ID.match(public_id), public_id
+    expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
+    expect(dd_after(page, "#p-fields", "directory")).to_have_text("not listed")
+
+    page.goto(f"/r/{public_id}")
+    expect(dd_after(page, "#record-fields", "agent_name")).to_have_text(name)
+    expect(dd_after(page, "#record-fields", "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, "#record-fields", "geographic_location")).to_have_text("Lyon, redacted, France")  # state_withheld follows the flag alone
+    expect(dd_after(page, "#record-fields", "amendments (24h)")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
+    assert handle not in page.locator("body").inner_text()
+
+    # Not listed: found by id, not by name.
+    search(page, public_id)
+    expect(page.locator("#results").get_by_role("link", name=public_id, exact=True)).to_have_count(1)
+    search(page, name)
+    expect(page.locator("#search-status")).to_have_text("No matching records.")
+    expect(page.locator("#results")).to_be_hidden()
+
+
+def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
+    purchase = buy(registry)
+    token = purchase.token
+    name = "Halcyon " + unique()
+    custodian = "Keeper " + unique()
+
+    # 1st submission (human): non-default privacy choices and an "Other" core.
+    open_register(page, token)
+    fill_register(page, agent_name=name, status="Embodied Agent", company="other", other="Acme/Foo-1",
+                  custodian=custodian, inception="2025-12-31", city="Hobart", city_public=True,
+                  state="Tasmania", state_public=True, country="Australia", listed=True)
+    page.click("#submit")
+    page.wait_for_url(f"{registry.url}/p/#{token}")
+    expect(page.locator("#p-edits")).to_have_text("Edits remaining: 4 of 5 submissions.")
+    public_id = page.locator("#p-card").text_content()
+
+    # Reopened from the private page: every field prefilled, the privacy selects and "Other" kept.
+    page.get_by_role("link", name="Edit details").click()
+    page.wait_for_url(re.compile(r"/register/#token=GSTK-[0-9A-Z]{24}&by=human$"))
+    expect(page.locator("#reg-title")).to_have_text("Edit birth certificate")
+    expect(page.locator("#submit")).to_have_text("Save changes")
+    expect(page.locator("#submit-note")).to_contain_text("1 of 5 submissions used, 4 left.")
+    expect(page.locator("#reg-status")).to_contain_text("Corrections are open until")
+    expected_values = {
+        "#token": token, "#edit_source": "human", "#agent_name": name,
+        "#declared_ontological_status": "Embodied Agent", "#cognitive_core_company": "other",
+        "#cognitive_core_other": "Acme/Foo-1", "#creator_label": custodian, "#inception_date": "2025-12-31",
+        "#place_city": "Hobart", "#show_city_public": "1", "#place_state": "Tasmania", "#hide_state_public": "0",
+        "#place_country": "Australia",
+    }
+    for selector, value in expected_values.items():
+        expect(page.locator(selector)).to_have_value(value)
+    expect(page.locator("#listed")).to_be_checked()
+    expect(page.locator("#core-other-field")).to_be_visible()
+    expect(page.locator("#core-model-field")).to_be_hidden()
+
+    # 2nd submission: one field changed; the counters move, the rest is kept.
+    renamed = name + " II"
+    page.fill("#agent_name", renamed)
+    page.click("#submit")
+    page.wait_for_url(f"{registry.url}/p/#{token}")
+    expect(dd_after(page, "#p-fields", "agent_name")).to_have_text(renamed)
+    expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 2 · Agent: 0 · Total: 2")
+    expect(dd_after(page, "#p-fields", "geographic_location")).to_have_text("Hobart, Tasmania, Australia")
+    expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text("Undisclosed/Acme/Foo-1")
+    expect(page.locator("#p-edits")).to_have_text("Edits remaining: 3 of 5 submissions.")
+
+    # The holder locks agent edits on the private page; the setting holds after a reload.
+    lock = page.get_by_label("Lock agent edits")
+    expect(lock).not_to_be_checked()
+    lock.check()
+    expect(page.locator("#p-lock-status")).to_have_text("Agent edits are locked.")
+    page.reload()
+    expect(page.locator("#p-issued")).to_be_visible()
+    expect(lock).to_be_checked()
+
+    # An agent correction is refused with a message and consumes nothing.
+    page.goto(f"/register/#token={token}&by=agent")
+    expect(page.locator("#reg-status")).to_contain_text("Agent edits are locked by the holder.")
+    expect(page.locator("#edit_source")).to_have_value("agent")
+    page.fill("#agent_name", "Overwritten by the agent")
+    page.click("#submit")
+    expect(page.locator("#submit-status")).to_be_visible()
+    expect(page.locator("#submit-status")).to_have_text("Agent edits are locked by the holder.")
+    assert "/register/" in page.url
+    refused = redeem(registry, token, 409, edit_source="agent", agent_name="Via the API")
+    assert refused.json()["error"] == "agent_edits_locked"
+    assert private_record(registry, token)["certificate"]["edits_used"] == 2
+
+    # 3rd and 4th submissions through the API, as a human.
+    assert redeem(registry, token, 200, place_country="New Zealand").json()["edits_left"] == 2
+    assert redeem(registry, token, 200, place_country="Australia").json()["edits_left"] == 1
+
+    # 5th, the last, through the form: the private page then says the certificate is locked.
+    open_register(page, token)
+    expect(page.locator("#submit-note")).to_contain_text("4 of 5 submissions used, 1 left.")
+    page.select_option("#declared_ontological_status", "Autonomous Agent")
+    page.click("#submit")
+    page.wait_for_url(f"{registry.url}/p/#{token}")
+    expect(dd_after(page, "#p-fields", "ontological_status")).to_have_text("Autonomous Agent")
+    expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
+    expect(page.locator("#p-edits")).to_have_text("Edits remaining: 0 of 5 submissions.")
+    expect(page.locator("#p-window")).to_have_text(
+        "Locked: every allowed submission has been used. Further changes require an amendment.")
+    expect(page.locator("#p-edit-link")).to_have_attribute("aria-disabled", "true")
+    expect(page.locator("#p-edit-link")).not_to_have_attribute("href", re.compile(".*"))
+
+    # The register page now shows the locked banner instead of the form; a 6th submission is refused.
+    page.goto(f"/register/#token={token}&by=human")
+    expect(page.locator("#lock-banner")).to_be_visible()
+    expect(page.locator("#reg-title")).to_have_text("Certificate locked")
+    expect(page.locator("#lock-reason")).not_to_be_empty()
+    expect(page.locator("#lock-at")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
+    expect(page.locator("#register-form")).to_be_hidden()
+    expect(page.get_by_role("link", name="View the public record")).to_have_attribute("href", f"/r/{public_id}")
+    assert redeem(registry, token, 409, agent_name="Sixth").json()["error"] == "submission_cap_reached"
+
+    # The public record shows the amendments and the last values.
+    page.get_by_role("link", name="View the public record").click()
+    expect(dd_after(page, "#record-fields", "agent_name")).to_have_text(renamed)
+    expect(dd_after(page, "#record-fields", "amendments (24h)")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
+    expect(dd_after(page, "#record-fields", "geographic_location")).to_have_text("Hobart, Tasmania, Australia")
+
+
+def test_prefill_keeps_a_listed_company_with_an_unlisted_model_and_prefer_not_to_say(page: Page, registry):
+    """The two other shapes of the core: a catalogue company with a typed model, and Prefer not to say."""
+    purchase = buy(registry)
+    redeem(registry, purchase.token, 201, **{**BASE_FIELDS, "agent_name": "Typed " + unique(),
+                                             "cognitive_core_family": "Google",
+                                             "cognitive_core_exact": "Gemini 9 Experimental"})
+    open_register(page, purchase.token)
+    expect(page.locator("#cognitive_core_company")).to_have_value("Google")
+    expect(page.locator("#cognitive_core_model")).to_have_value("other_model")
+    expect(page.locator("#cognitive_core_other")).to_have_value("Gemini 9 Experimental")
+    expect(page.locator("#show_city_public")).to_have_value("0")
+    expect(page.locator("#hide_state_public")).to_have_value("1")
+    expect(page.locator("#listed")).not_to_be_checked()
+
+    page.select_option("#cognitive_core_company", "prefer_not_to_say")
+    expect(page.locator("#core-other-field")).to_be_hidden()
+    expect(page.locator("#core-model-field")).to_be_hidden()
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/p/#GSTK-"))
+    expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text("Prefer not to say")
+    open_register(page, purchase.token)
+    expect(page.locator("#cognitive_core_company")).to_have_value("prefer_not_to_say")
+    expect(page.locator("#submit-note")).to_contain_text("2 of 5 submissions used, 3 left.")
