@@ -339,7 +339,9 @@ def name_prefix_query(prefix: str, after: tuple[str, int] | None = None, exclude
     """Listed, active records whose name starts with `prefix` (name_key form), in (name_key, id) order: a range on
     the (listed, name_key, id) index. `exclude_id_key` leaves out what the id phase already returned."""
     lower = prefix if after is None or after[0] < prefix else after[0]
-    query = Certificate.select().where(Certificate.listed == True, Certificate.name_key >= lower)  # noqa: E712
+    query = Certificate.select().where(Certificate.listed == True)  # noqa: E712
+    if lower:  # an empty prefix (the directory) walks the index from its start
+        query = query.where(Certificate.name_key >= lower)
     upper = _next_prefix(prefix)
     if upper is not None:
         query = query.where(Certificate.name_key < upper)
@@ -370,8 +372,9 @@ def search_id_key(q: str) -> str | None:
 
 def search(ctx: Context, raw_q, raw_limit=None, raw_cursor=None) -> dict:
     """Two phases, each a keyset walk over an index: id prefix over every record, then name prefix over listed
-    ones. The cursor says where the walk stopped."""
-    q = validation.clean_text("q", raw_q, SEARCH_MAX_QUERY, required=True)
+    ones. The cursor says where the walk stopped. An empty query browses the directory: every listed record, by
+    name."""
+    q = validation.clean_text("q", raw_q if raw_q is not None else "", SEARCH_MAX_QUERY)
     limit = _search_limit(raw_limit)
     phase, after = _read_cursor(raw_cursor)
     base = ctx.config.base_url

@@ -99,6 +99,8 @@ def main() -> int:
     measure("search: id prefix 'GS-BC-H-26-1' (page 1)",
             lambda: len(certificates.search(ctx, "GS-BC-H-26-1")["results"]), args.runs)
     measure("search: name prefix 'jo' (page 1)", lambda: len(certificates.search(ctx, "jo")["results"]), args.runs)
+    measure("search: directory, empty query (page 1)", lambda: len(certificates.search(ctx, "")["results"]),
+            args.runs)
     measure("search: name prefix, no match", lambda: len(certificates.search(ctx, "xylophone")["results"]),
             args.runs)
 
