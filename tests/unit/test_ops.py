@@ -44,9 +44,8 @@ def test_ops_summary_counts_without_addresses(client, ctx, stripe_double, paid_t
 
 
 @pytest.fixture
-def cli_env(tmp_path, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the CLI test uses its own SQLite file")
+def cli_env(tmp_path):
+    """The CLI in a subprocess, on its own SQLite file whichever database the suite runs on."""
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
