@@ -351,6 +351,9 @@ def test_private_record_errors(client):
     ("GET", "/api/registry/search?q=joule", "search"),
     ("POST", "/api/cert/redeem-token", "redeem"),
     ("GET", "/api/cert/private", "token_status"),
+    ("GET", "/api/cert/token-status", "token_status"),
+    ("POST", "/api/cert/checkout", "checkout"),
+    ("GET", "/api/cert/handoff-token?session_id=cs_test_x", "handoff"),
 ])
 def test_rate_limited_routes_answer_429_with_retry_after(make_client, method, path, bucket):
     limits = dict(DEFAULT_RATE_LIMITS, **{bucket: "2/minute"})
@@ -360,3 +363,19 @@ def test_rate_limited_routes_answer_429_with_retry_after(make_client, method, pa
     assert all(a.status_code != 429 for a in answers[:2])
     assert_error(answers[2], 429, "rate_limited")
     assert int(answers[2].headers["retry-after"]) >= 1
+
+
+def test_rate_limits_are_per_client_address_and_can_be_switched_off(make_client):
+    limits = dict(DEFAULT_RATE_LIMITS, lookup="2/minute")
+    client = make_client(rate_limit_enabled=True, rate_limits=limits)
+    for _ in range(2):
+        client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}, remote_addr="192.0.2.1")
+    assert_error(client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}, remote_addr="192.0.2.1"),
+                 429, "rate_limited")
+    other = client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}, remote_addr="192.0.2.2")
+    assert other.status_code == 404  # another address still gets an answer
+
+    unlimited = make_client(rate_limit_enabled=False, rate_limits=limits)
+    answers = [unlimited.simulate_get("/api/cert/lookup", params={"id": "x"}, remote_addr="192.0.2.1")
+               for _ in range(5)]
+    assert all(a.status_code == 404 for a in answers)
