@@ -45,22 +45,27 @@ def _date(value) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+# The fields a holder declares, under the names redeem-token accepts.
+DECLARED_FIELDS = (
+    "agent_name", "declared_ontological_status", "cognitive_core_family", "cognitive_core_exact", "creator_label",
+    "inception_date", "place_city", "place_state", "place_country", "show_city_public", "hide_state_public",
+)
+
+
+def _declared(cert: Certificate) -> dict:
+    values = {name: getattr(cert, name) for name in DECLARED_FIELDS}
+    values["inception_date"] = _date(cert.inception_date)
+    values["show_city_public"] = bool(cert.show_city_public)
+    values["hide_state_public"] = bool(cert.hide_state_public)
+    return values
+
+
 def full_record(cert: Certificate) -> dict:
     return {
         "public_id": cert.public_id,
         "issued_at": iso(cert.issued_at),
         "registration_source": cert.registration_source,
-        "agent_name": cert.agent_name,
-        "declared_ontological_status": cert.declared_ontological_status,
-        "cognitive_core_family": cert.cognitive_core_family,
-        "cognitive_core_exact": cert.cognitive_core_exact,
-        "creator_label": cert.creator_label,
-        "inception_date": _date(cert.inception_date),
-        "place_city": cert.place_city,
-        "place_state": cert.place_state,
-        "place_country": cert.place_country,
-        "show_city_public": bool(cert.show_city_public),
-        "hide_state_public": bool(cert.hide_state_public),
+        **_declared(cert),
         "parent_record": cert.parent_record,
         "parent_record_status": cert.parent_record_status,
     }
@@ -162,17 +167,7 @@ def prefill(cert: Certificate) -> dict:
     """The record under the names redeem-token accepts (for the register form), plus the public id."""
     return {
         "public_id": cert.public_id,
-        "agent_name": cert.agent_name,
-        "declared_ontological_status": cert.declared_ontological_status,
-        "cognitive_core_family": cert.cognitive_core_family,
-        "cognitive_core_exact": cert.cognitive_core_exact,
-        "creator_label": cert.creator_label,
-        "inception_date": _date(cert.inception_date),
-        "place_city": cert.place_city,
-        "place_state": cert.place_state,
-        "place_country": cert.place_country,
-        "show_city_public": bool(cert.show_city_public),
-        "hide_state_public": bool(cert.hide_state_public),
+        **_declared(cert),
         "listed": bool(cert.listed),
         "parent_record": cert.parent_record or "",
     }
