@@ -48,6 +48,7 @@ class Registry:
             "GHOSTSHELL_RATE_LIMIT": "off",
             **env,
         })
+        self.environ = environ
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--site", str(site), "--port", str(self.port),
@@ -107,6 +108,11 @@ class Registry:
                 return connection.execute(statement, params).fetchall()
         finally:
             connection.close()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """`python -m api <args>` against this server's database and keys (e.g. `admin revoke`)."""
+        return subprocess.run([sys.executable, "-m", "api", *args], cwd=REPO, env=self.environ,
+                              capture_output=True, text=True, timeout=60)
 
     def reset_doubles(self) -> None:
         requests.post(self.url + "/_mail/_control/reset", timeout=5)
