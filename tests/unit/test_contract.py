@@ -63,3 +63,19 @@ def test_openapi_document_matches_the_routes(make_client, ctx):
     documented = {path: set(operations) for path, operations in document["paths"].items()}
     assert documented == routes
     assert document == build_document()
+
+
+def test_an_unreachable_database_is_a_503_on_health_and_elsewhere(ctx):
+    from api.db import open_database
+
+    down = open_database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    try:
+        broken = Context(config=ctx.config, db=down, keyring=ctx.keyring, stripe=ctx.stripe, clock=ctx.clock)
+        client = falcon.testing.TestClient(create_app(context=broken))
+        assert_error(client.simulate_get("/api/health"), 503, "database_unavailable")
+        assert_error(client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}), 503,
+                     "database_unavailable")
+    finally:
+        from api.models import database_proxy
+
+        database_proxy.initialize(ctx.db)  # the models go back to the test's database
