@@ -188,3 +188,13 @@ def test_concurrent_deliveries_of_one_event_have_one_effect(client, checkout, ct
     assert sorted(outcomes) == ["duplicate"] * 7 + ["paid"]
     assert WebhookEvent.select().count() == 1
     assert len(messages("private_link")) == 1
+
+
+def test_any_valid_v1_signature_is_accepted_during_secret_rotation(client, checkout):
+    _, session = checkout()
+    payload = stripe_event("checkout.session.completed", paid(session))
+    old = sign(payload, secret="whsec_retired_secret")
+    current = sign(payload)
+    timestamp = current.split(",")[0]
+    header = f"{timestamp},v1={old.split('v1=')[1]},v1={current.split('v1=')[1]}"
+    assert post_event(client, payload, header).json["outcome"] == "paid"
