@@ -136,6 +136,7 @@
   GS.copyButton(GS.$("copy-prompt"), function () { return prompt.value; }, copyStatus);
   GS.copyButton(GS.$("copy-draft"), function () { return draft.value; }, copyStatus);
   GS.$("retry").addEventListener("click", function () { polls = 0; loadSession(); });
+  window.addEventListener("hashchange", function () { location.reload(); });
 
   if (sessionId) {
     form.hidden = true;
