@@ -228,3 +228,18 @@ def test_revoked_certificate(page: Page, registry):
     page.goto(purchase.register_path())
     expect(page.locator("#reg-status")).to_have_text("This certificate has been revoked.")
     expect(page.locator("#submit")).to_be_disabled()
+
+
+# A link mangled on its way (a lone "%", a cut UTF-8 sequence) must get the page's own message, not stop the
+# page's script. Product bug at the time of writing: common.js readTokenParams and record.js recordId call
+# decodeURIComponent unguarded, so these pages stay on "Loading." with "URIError: URI malformed".
+@pytest.mark.parametrize("path, status, message", [
+    ("/r/GS%", "#record-status", "No record has the id GS%. Check the id, or search the registry."),
+    ("/p/#GSTK-%", "#p-status", "This link does not carry a valid token. Paste it below."),
+    ("/register/#GSTK-%E0%A4", "#reg-status",
+     "This is not a valid token. A token is GSTK- followed by 24 letters and digits."),
+    ("/handoff/#GSTK-%", "#handoff-status", "That link does not carry a valid token. Paste it from the email."),
+], ids=["record", "private", "register", "handoff"])
+def test_a_link_with_broken_percent_encoding_gets_a_message(page: Page, registry, path, status, message):
+    page.goto(path)
+    expect(page.locator(status)).to_have_text(message, timeout=2000)

@@ -186,3 +186,14 @@ def test_prefill_keeps_a_listed_company_with_an_unlisted_model_and_prefer_not_to
     open_register(page, purchase.token)
     expect(page.locator("#cognitive_core_company")).to_have_value("prefer_not_to_say")
     expect(page.locator("#submit-note")).to_contain_text("2 of 5 submissions used, 3 left.")
+
+
+def test_handoff_page_loads_a_token_link_opened_in_the_same_tab(page: Page, registry):
+    """A second token link typed or pasted into the address bar of an open handoff page replaces the first."""
+    first, second = buy(registry), buy(registry)
+    page.goto(f"/handoff/#{first.token}")
+    expect(page.locator("#token")).to_have_value(first.token)
+    page.goto(f"/handoff/#{second.token}")
+    expect(page.locator("#token")).to_have_value(second.token)
+    expect(page.locator("#human-link")).to_have_attribute("href", re.compile(re.escape(second.token)))
+    expect(page.locator("#agent-prompt")).to_have_value(re.compile(re.escape(second.token)))
