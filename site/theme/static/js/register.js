@@ -90,7 +90,7 @@
   // The API's own rules, checked first so that most mistakes are shown without a round trip.
   function validate() {
     var first = null;
-    function need(ok, name, message) { if (!ok) first = first || fieldError(name, message); }
+    function need(ok, name, message) { if (!ok) { var control = fieldError(name, message); first = first || control; } }
     function val(id) { return $(id).value.trim(); }
     var date = val("inception_date");
     need(GS.normalizeToken(tokenInput.value), "token", MESSAGES.invalid_token);
