@@ -8,7 +8,7 @@ import re
 import requests
 from playwright.sync_api import Page, expect
 
-from e2e_support import (ISSUED_OPENING, PRIVATE_LINK_OPENING, PRIVATE_LINK_SUBJECT, REMINDER_SUBJECT, TOKEN,
+from e2e_support import (ISSUED_OPENING, PRIVATE_LINK_OPENING, PRIVATE_LINK_SUBJECT, REMINDER_SUBJECT, TOKEN, buy,
                          dd_after, fill_register, mail_to, private_link_in, unique, unique_email, wait_for_mail)
 
 PUBLIC_ID = re.compile(r"^GS-BC-H-\d\d-[0-9A-HJKMNP-TV-Z]+$")
@@ -46,7 +46,12 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     expect(page.locator("#human-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=human")
     expect(page.locator("#agent-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=agent")
     expect(page.locator("#private-link")).to_have_attribute("href", f"{registry.url}/p/#{token}")
-    assert f"{registry.url}/register/#token={token}&by=agent" in page.locator("#agent-prompt").input_value()
+    prompt = page.locator("#agent-prompt").input_value()
+    assert f"{registry.url}/register/#token={token}&by=agent" in prompt
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=registry.url)
+    page.get_by_role("button", name="Copy prompt").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == prompt
 
     # The private link arrives by email (the same token).
     [message] = wait_for_mail(registry, email, PRIVATE_LINK_SUBJECT, PRIVATE_LINK_OPENING)
@@ -171,6 +176,30 @@ def test_abandoned_checkout_sends_one_reminder_and_yields_no_token(page: Page, r
     assert registry.stripe("POST", "settle").json()["settled"]
     assert mail_to(registry, email, PRIVATE_LINK_SUBJECT) == []
     assert len(mail_to(registry, email, REMINDER_SUBJECT)) == 1
+
+
+def test_handoff_in_another_browser_does_not_show_the_token(page: Page, registry):
+    """The post-payment page gives the token only to the browser that started the checkout (gs_handoff)."""
+    purchase = buy(registry)  # started and paid from another "browser" (a requests session)
+    with page.expect_response(lambda r: "/api/cert/handoff-token" in r.url) as answer:
+        page.goto(f"/handoff/?session_id={purchase.session_id}")
+    assert answer.value.status == 202
+    expect(page.locator("#handoff-status")).to_have_text(
+        "Payment confirmed. The private link was emailed to the recovery address. "
+        "Open it from that email, or paste the token here.")
+    expect(page.locator("#token-form")).to_be_visible()
+    expect(page.locator("#token")).to_have_value("")
+    expect(page.locator("#handoff-links")).to_be_hidden()
+    assert purchase.token not in page.content()
+    assert page.url == f"{registry.url}/handoff/"
+
+    # Pasting the token from the email then offers the links.
+    page.fill("#token", purchase.token.lower().replace("-", " "))
+    page.get_by_role("button", name="Load token").click()
+    expect(page.locator("#token")).to_have_value(purchase.token)
+    expect(page.locator("#handoff-links")).to_be_visible()
+    expect(page.locator("#handoff-status")).to_have_text(
+        "Token loaded. Nothing has been checked with the registry yet; the register page does that.")
 
 
 def test_cancelled_checkout_returns_to_issue_with_a_message(page: Page, registry):

@@ -197,3 +197,39 @@ def test_handoff_page_loads_a_token_link_opened_in_the_same_tab(page: Page, regi
     expect(page.locator("#token")).to_have_value(second.token)
     expect(page.locator("#human-link")).to_have_attribute("href", re.compile(re.escape(second.token)))
     expect(page.locator("#agent-prompt")).to_have_value(re.compile(re.escape(second.token)))
+
+
+def test_form_errors_sit_under_their_fields_and_consume_nothing(page: Page, registry):
+    purchase = buy(registry)
+    open_register(page, purchase.token)
+
+    # Checked in the page: the required fields, each message under its control, the first one focused.
+    page.click("#submit")
+    for field, message in [("agent_name", "Enter the agent's name."),
+                           ("declared_ontological_status", "Choose a status."),
+                           ("cognitive_core_company", "Choose a company, Other, or Prefer not to say."),
+                           ("inception_date", "Enter the inception date (YYYY-MM-DD), not in the future and not "
+                                              "before 1900."),
+                           ("place_country", "Enter the country.")]:
+        expect(page.locator(f"#{field}-error")).to_have_text(message)
+        expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator(f"#{field}")).to_have_attribute("aria-describedby", re.compile(rf"\b{field}-error\b"))
+    expect(page.locator("#agent_name")).to_be_focused()
+
+    # Checked by the API: a country without a letter; its message appears under the country.
+    fill_register(page, agent_name="Errant " + unique(), company="Anthropic", model="Claude Opus 4.6",
+                  country="1234")
+    page.click("#submit")
+    expect(page.locator("#place_country-error")).to_be_visible()
+    expect(page.locator("#register-form p.error")).to_have_count(1)  # the page's own errors went on submit
+    expect(page.locator("#place_country-error")).not_to_be_empty()
+    expect(page.locator("#place_country")).to_be_focused()
+    expect(page.locator("#submit")).to_be_enabled()
+    expect(page.locator("#submit")).to_have_text("Issue certificate")
+    assert private_record(registry, purchase.token)["state"] == "not_issued"
+
+    # Corrected, it is accepted and the error goes.
+    page.fill("#place_country", "Australia")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/p/#GSTK-"))
+    expect(page.locator("#p-edits")).to_have_text("Edits remaining: 4 of 5 submissions.")
