@@ -77,7 +77,8 @@ def overflowing(page: Page) -> list[str]:
             const box = el.getBoundingClientRect();
             if (box.width === 0 || box.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
             if (el.closest('.sr, .skip, .offscreen')) continue;
-            if (box.right > width + 0.5) out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className}: right ${box.right}`);
+            if (box.right > width + 0.5)
+                out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className}: right ${box.right}`);
         }
         return out;
     }""")

@@ -155,7 +155,8 @@ def test_unknown_record_and_bad_tokens_have_clear_messages(page: Page, registry)
     # Register page: unknown, malformed, none; the form cannot be submitted.
     for fragment, message in [
         (f"#token={UNKNOWN_TOKEN}&by=human", "This token is not recognised."),
-        ("#token=GSTK-12345&by=human", "This is not a valid token. A token is GSTK- followed by 24 letters and digits."),
+        ("#token=GSTK-12345&by=human",
+         "This is not a valid token. A token is GSTK- followed by 24 letters and digits."),
         ("", "No registration token. Open the link from your email or the handoff page, or paste the token above."),
     ]:
         page.goto("about:blank")

@@ -46,6 +46,9 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     expect(page.locator("#human-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=human")
     expect(page.locator("#agent-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=agent")
     expect(page.locator("#private-link")).to_have_attribute("href", f"{registry.url}/p/#{token}")
+    page.reload()  # the token stays with this tab
+    expect(page.locator("#handoff-status")).to_have_text("Token loaded from this browser tab.")
+    expect(page.locator("#token")).to_have_value(token)
     prompt = page.locator("#agent-prompt").input_value()
     assert f"{registry.url}/register/#token={token}&by=agent" in prompt
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=registry.url)
@@ -133,6 +136,27 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     wait_for_mail(registry, email, PRIVATE_LINK_SUBJECT, ISSUED_OPENING)
     assert len(mail_to(registry, email, PRIVATE_LINK_SUBJECT, PRIVATE_LINK_OPENING)) == 1
     assert len(mail_to(registry, email)) == 2
+
+
+def test_local_mailbox_shows_the_private_link_and_it_opens_the_private_page(page: Page, registry):
+    """The local run's mailbox at /_mail/: a person finds the message, reads it and follows its private link."""
+    purchase = buy(registry, unique_email("reader"))
+    wait_for_mail(registry, purchase.email, PRIVATE_LINK_SUBJECT, PRIVATE_LINK_OPENING)
+    page.goto("/_mail/")
+    expect(page.get_by_role("note")).to_contain_text("nothing was sent")
+    row = page.locator("tr", has_text=purchase.email)
+    expect(row).to_have_count(1)
+    row.get_by_role("link", name=PRIVATE_LINK_SUBJECT).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(PRIVATE_LINK_SUBJECT)
+    private_link = page.locator("pre").get_by_role("link", name=f"{registry.url}/p/#{purchase.token}")
+    expect(private_link).to_have_count(1)
+    private_link.click()
+    page.wait_for_url(f"{registry.url}/p/#{purchase.token}")
+    expect(page.locator("#p-not-issued")).to_be_visible()
+    expect(page.locator("#p-claim")).to_contain_text("Initial submission window: open, about 7 days remaining")
+    page.get_by_role("link", name="Submit initial details").click()
+    page.wait_for_url(f"{registry.url}/register/#token={purchase.token}&by=human")
+    expect(page.locator("#reg-status")).to_have_text("New certificate. Days left to submit: 7.")
 
 
 def test_abandoned_checkout_sends_one_reminder_and_yields_no_token(page: Page, registry):

@@ -47,7 +47,8 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     page.goto(f"/r/{public_id}")
     expect(dd_after(page, "#record-fields", "agent_name")).to_have_text(name)
     expect(dd_after(page, "#record-fields", "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
-    expect(dd_after(page, "#record-fields", "geographic_location")).to_have_text("Lyon, redacted, France")  # state_withheld follows the flag alone
+    # No state was given, but it is withheld: state_withheld follows the privacy flag alone.
+    expect(dd_after(page, "#record-fields", "geographic_location")).to_have_text("Lyon, redacted, France")
     expect(dd_after(page, "#record-fields", "amendments (24h)")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
     assert handle not in page.locator("body").inner_text()
 
