@@ -130,6 +130,11 @@ def test_unknown_record_and_bad_tokens_have_clear_messages(page: Page, registry)
     expect(page.locator("#f-pill")).to_have_text("RECORD NOT FOUND")
     expect(page.locator("#record-actions")).to_be_hidden()
 
+    # A page that does not exist is the site's 404 page, with a 404 status.
+    response = page.goto("/no-such-page/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+
     # The home page's lookup takes any case and spacing to the record page.
     page.goto("/")
     page.fill("#lookup-id", " gs-bc-h-99-zzzz ")
