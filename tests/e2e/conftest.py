@@ -167,15 +167,28 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
-def page(page):
-    """A page that records JavaScript errors and console errors; the test fails if any occurred."""
+def page(page, request):
+    """A page that records JavaScript errors and console errors; the test fails if any occurred. When the test
+    has already failed, the errors are added to its report instead of a second failure at teardown."""
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
     page.on("console", lambda message: problems.append(f"console.{message.type}: {message.text}")
             if message.type == "error" and not _expected_console_error(message.text) else None)
     page.js_problems = problems
     yield page
-    assert not problems, "JavaScript errors on the page:\n" + "\n".join(problems)
+    if problems and not getattr(request.node, "e2e_call_failed", False):
+        pytest.fail("JavaScript errors on the page:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.e2e_call_failed = report.failed
+        page = item.funcargs.get("page")
+        if report.failed and getattr(page, "js_problems", None):
+            report.sections.append(("JavaScript errors on the page", "\n".join(page.js_problems)))
+    return report
 
 
 def _expected_console_error(text: str) -> bool:
