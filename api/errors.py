@@ -40,6 +40,7 @@ STATUS_BY_CODE = {
     "agent_edits_locked": 409,
     "conflict": 409,
     "claim_window_closed": 410,
+    "checkout_not_completed": 410,
     "revoked": 410,
     "body_too_large": 413,
     "unsupported_media_type": 415,

@@ -52,7 +52,7 @@ PATHS = {
         "summary": "The post-payment page: confirm payment and return the token to the buying browser",
         "parameters": [{"name": "session_id", "in": "query", "required": True, "schema": STRING}],
         "responses": {"200": _answer("Token and links"), "202": _answer("Emailed; not this browser"),
-                      **_errors(400, 404, 409, 429, 502)}}},
+                      **_errors(400, 404, 409, 410, 429, 502)}}},
     "/api/stripe/webhook": {"post": {
         "summary": "Stripe events (signed)",
         "parameters": [{"name": "Stripe-Signature", "in": "header", "required": True, "schema": STRING}],

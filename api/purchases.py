@@ -176,6 +176,9 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
     purchase = Purchase.get_or_none(Purchase.stripe_session_id == session_id)
     if purchase is None:
         raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
+    if purchase.status in ("abandoned", "failed"):
+        raise RegistryError("checkout_not_completed",
+                            "This checkout was not completed and no payment was taken; no token was issued.")
     if purchase.status != "paid":
         try:
             session = ctx.stripe.retrieve_session(session_id)

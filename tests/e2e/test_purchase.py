@@ -187,14 +187,14 @@ def test_abandoned_checkout_sends_one_reminder_and_yields_no_token(page: Page, r
     # The post-payment page, in the browser that started the checkout, shows no token.
     with page.expect_response(lambda r: "/api/cert/handoff-token" in r.url) as answer:
         page.goto(f"/handoff/?session_id={session_id}")
-    assert answer.value.status == 409
-    expect(page.locator("#handoff-status")).to_contain_text("Payment not yet confirmed")
+    assert answer.value.status == 410
+    expect(page.locator("#handoff-status")).to_contain_text("This checkout was not completed")
     expect(page.locator("#handoff-links")).to_be_hidden()
     expect(page.locator("#token")).to_have_value("")
     browser_answer = page.request.get(f"/api/cert/handoff-token?session_id={session_id}")
-    assert browser_answer.status == 409 and browser_answer.json()["error"] == "not_paid"
+    assert browser_answer.status == 410 and browser_answer.json()["error"] == "checkout_not_completed"
     anyone = requests.get(registry.url + "/api/cert/handoff-token", params={"session_id": session_id}, timeout=10)
-    assert anyone.status_code == 409 and anyone.json()["error"] == "not_paid"
+    assert anyone.status_code == 410 and anyone.json()["error"] == "checkout_not_completed"
 
     # One reminder, no private link, however often Stripe delivers the event.
     assert registry.stripe("POST", "settle").json()["settled"]

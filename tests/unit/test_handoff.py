@@ -108,3 +108,11 @@ def test_rotation_kills_the_old_token_and_the_browser_copy(client, started, stri
     rotated = OutboxMessage.get(OutboxMessage.kind == "token_rotated")
     assert rotated.status == "queued"
     assert Certificate.get_by_id(certificate.id).audit_events.count() == 1
+
+
+def test_an_abandoned_checkout_says_so_instead_of_waiting_for_payment(client, started):
+    session_id, cookie = started
+    session = {"id": session_id, "object": "checkout.session", "status": "expired", "payment_status": "unpaid",
+               "client_reference_id": Purchase.get(Purchase.stripe_session_id == session_id).ref}
+    post_event(client, stripe_event("checkout.session.expired", session))
+    assert_error(handoff(client, session_id, cookie), 410, "checkout_not_completed")

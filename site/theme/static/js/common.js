@@ -22,12 +22,21 @@ var GS = (function () {
     return CROCKFORD.test(s) ? "GSTK-" + s.slice(4) : null;
   }
 
+  /* decodeURIComponent that never throws: a damaged link is read as typed, and the API then says what is wrong. */
+  function decode(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (error) {
+      return text;
+    }
+  }
+
   /* Reads "#GSTK-..." or "#token=...&by=agent" (and "?token=" for old links, dropped from the URL). */
   function readTokenParams() {
     var hash = location.hash.replace(/^#/, "");
     var params = new URLSearchParams(hash.indexOf("=") >= 0 ? hash : "");
     var query = new URLSearchParams(location.search);
-    var raw = params.get("token") || (hash.indexOf("=") < 0 ? decodeURIComponent(hash) : "");
+    var raw = params.get("token") || (hash.indexOf("=") < 0 ? decode(hash) : "");
     var by = params.get("by") || query.get("by") || "";
     if (!raw && query.get("token")) {
       raw = query.get("token");
@@ -93,6 +102,6 @@ var GS = (function () {
   return {
     $: $, text: text, node: node, normalizeToken: normalizeToken, readTokenParams: readTokenParams,
     api: api, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
-    normalizeRecordId: normalizeRecordId
+    normalizeRecordId: normalizeRecordId, decode: decode
   };
 })();

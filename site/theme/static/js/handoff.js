@@ -110,6 +110,9 @@
           retryRow.hidden = false;
           form.hidden = false;
         }
+      } else if (result.status === 410) {
+        GS.say(status, GS.fallbackMessage(result, "This checkout was not completed. No payment was taken.") +
+          " Start again from the issue page.", "error");
       } else if (result.status === 404 || result.status === 400) {
         askForToken("This checkout session is not recognised. Paste the token from the email.", "error");
       } else {

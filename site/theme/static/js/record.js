@@ -12,7 +12,7 @@
 
   function recordId() {
     var match = location.pathname.match(/^\/r\/([^/]+)\/?$/);
-    var raw = match ? decodeURIComponent(match[1]) : new URLSearchParams(location.search).get("id");
+    var raw = match ? GS.decode(match[1]) : new URLSearchParams(location.search).get("id");
     return GS.normalizeRecordId(raw);
   }
 
