@@ -29,6 +29,8 @@ from typing import Any
 
 import falcon
 
+from .pages import send_page
+
 MAX_RECIPIENTS = 50
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 _NAMED_ADDRESS = re.compile(r"^[^<>]*<([^@\s<>]+@[^@\s<>]+)>$")
@@ -268,17 +270,8 @@ def _linkify(text: str) -> str:
 
 
 def _send_page(resp: falcon.Response, title: str, body: str, status: int = 200) -> None:
-    resp.status = status
-    resp.content_type = falcon.MEDIA_HTML
-    resp.set_header("Content-Security-Policy", _PAGE_CSP)
-    resp.set_header("Cache-Control", "no-store")
-    resp.set_header("X-Content-Type-Options", "nosniff")
-    resp.set_header("Referrer-Policy", "no-referrer")
-    resp.text = (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-                 f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_e(title)}</title>\n'
-                 f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
-                 f'<p class="banner" role="note">Test mode — local mailbox; nothing was sent</p>\n'
-                 f"{body}\n</main>\n</body>\n</html>\n")
+    send_page(resp, status=status, title=title, body=body, banner="Test mode — local mailbox; nothing was sent",
+              style=_STYLE, csp=_PAGE_CSP)
 
 
 class _Mailbox:

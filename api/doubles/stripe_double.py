@@ -43,6 +43,8 @@ import requests
 import stripe
 from stripe.params.checkout import SessionCreateParams
 
+from .pages import send_page
+
 API_VERSION = "2026-10-28.endive"  # what stripe 16.1 sends; events carry the endpoint's version
 DEFAULT_PRODUCT_NAME = "GhostShell birth certificate"
 DEFAULT_PRICE_AMOUNT = 999
@@ -691,22 +693,9 @@ _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode(
 _PAGE_CSP = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'")
 
 
-def _page(title: str, body: str) -> str:
-    return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>\n'
-            f'<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n'
-            f'<p class="banner" role="note">Test mode — local Stripe double, no real payment</p>\n'
-            f'{body}\n</main>\n</body>\n</html>\n')
-
-
 def _send_page(resp: falcon.Response, status: int, title: str, body: str) -> None:
-    resp.status = status
-    resp.content_type = falcon.MEDIA_HTML
-    resp.set_header("Content-Security-Policy", _PAGE_CSP)
-    resp.set_header("Cache-Control", "no-store")
-    resp.set_header("X-Content-Type-Options", "nosniff")
-    resp.text = _page(title, body)
+    send_page(resp, status=status, title=title, body=body, banner="Test mode — local Stripe double, no real payment",
+              style=_STYLE, csp=_PAGE_CSP)
 
 
 def _not_open_page(resp: falcon.Response, session: dict[str, Any]) -> None:
