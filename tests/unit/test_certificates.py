@@ -13,7 +13,7 @@ from api.mail.outbox import read_payload
 from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purchase
 
 from .support import BASE_URL, assert_error
-from .test_certificates_support import (  # noqa: F401
+from .certificate_fixtures import (  # noqa: F401
     VALID, bearer, correct, fixed_clock, redeem, submission)
 
 PUBLIC_ID = re.compile(r"^GS-BC-[AH]-\d{2}-[0-9A-HJKMNP-TV-Z]+$")

@@ -13,7 +13,7 @@ from api import certificates
 from api.errors import RegistryError
 from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purchase
 
-from .test_certificates_support import fixed_clock, issued, submission  # noqa: F401
+from .certificate_fixtures import fixed_clock, issued, submission  # noqa: F401
 
 
 def race(ctx, count: int, work) -> list:

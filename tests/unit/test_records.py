@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from api import catalogue, certificates, records
 from api.models import Certificate, Purchase
 
-from .test_certificates_support import bearer, fixed_clock, issued, redeem, submission  # noqa: F401
+from .certificate_fixtures import bearer, fixed_clock, issued, redeem, submission  # noqa: F401
 
 PUBLIC_KEYS = {"public_id", "status", "registration_date", "agent_name", "inception_date",
                "declared_ontological_status", "location", "cognitive_core", "amendments", "corrections_close_at",

@@ -15,7 +15,7 @@ from api.errors import RegistryError
 from api.models import AuditEvent, Certificate
 
 from .support import BASE_URL, assert_error
-from .test_certificates_support import bearer, correct, fixed_clock, issued  # noqa: F401
+from .certificate_fixtures import bearer, correct, fixed_clock, issued  # noqa: F401
 
 
 def test_revoke_keeps_a_stub_and_audits(client, ctx, issued, clock):

@@ -11,7 +11,7 @@ from api.crypto import b64e
 from api.db import is_sqlite
 
 from .support import BASE_URL, assert_error
-from .test_certificates_support import fixed_clock, issued  # noqa: F401
+from .certificate_fixtures import fixed_clock, issued  # noqa: F401
 
 
 def search(client, q, **params):
