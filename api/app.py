@@ -38,7 +38,7 @@ def create_app(config: Config | None = None, *, context: Context | None = None,
 
     app.add_route("/api/health", meta.Health(context))
     app.add_route("/api/config", meta.ClientConfig(context))
-    app.add_route("/api/openapi.json", meta.OpenApi(app))
+    app.add_route("/api/openapi.json", meta.OpenApi())
     app.add_route("/api/cert/checkout", purchases.Checkout(context, limiter))
     if config.test_checkout:
         app.add_route("/api/cert/test-checkout", purchases.TestCheckout(context, limiter))

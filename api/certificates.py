@@ -33,8 +33,8 @@ from .db import for_update, write_transaction
 from .errors import RegistryError, invalid_field
 from .mail import messages
 from .mail.outbox import queue
-from .models import AuditEvent, CardCounter, Certificate, Purchase
-from .purchases import EMAIL_PURPOSE, claim_status, require_claimable, resolve_token
+from .models import AuditEvent, CardCounter, Certificate, Purchase, name_key, public_id_key
+from .purchases import claim_status, recovery_email, require_claimable, resolve_token
 
 SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 50
@@ -64,15 +64,6 @@ class Redeemed:
 
 
 # -- keys -------------------------------------------------------------------------------------------------------
-
-def id_key(raw: str) -> str:
-    """A public id as stored in `public_id_key`: upper case, without dashes or spaces."""
-    return re.sub(r"[\s\-]", "", raw).upper()
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
-
 
 def _next_prefix(prefix: str) -> str | None:
     """The smallest string above every string that starts with `prefix` (code-point order, which is the byte
@@ -125,7 +116,7 @@ def _issue(ctx: Context, purchase: Purchase, token: str, submission: validation.
         fields = submission.fields
         cert = Certificate(
             public_id=public_id,
-            public_id_key=id_key(public_id),
+            public_id_key=public_id_key(public_id),
             card_year=year,
             card_seq=seq,
             registration_source=submission.source,
@@ -147,7 +138,7 @@ def _issue(ctx: Context, purchase: Purchase, token: str, submission: validation.
         cert.save(force_insert=True)
         Purchase.update(certificate=cert, used_at=now).where(Purchase.id == purchase.id).execute()
         _audit(cert, "issue", submission.source, now, handle=submission.agent_handle, user_agent=user_agent)
-        email = ctx.keyring.open(EMAIL_PURPOSE, locked.email_enc)
+        email = recovery_email(ctx, locked)
         queue(ctx.keyring, kind="certificate_issued", to=email,
               message=messages.certificate_issued(ctx.config.base_url, token, public_id),
               idempotency_key=f"certificate-issued/{public_id}", now=now, purchase=locked)
@@ -218,8 +209,8 @@ def _resolve_parent(ctx: Context, raw: str, *, own_purchase: Purchase) -> tuple[
     if not raw:
         return None, None
     field = "parent_record"
-    if id_key(raw).startswith("GSBC"):
-        parent = Certificate.get_or_none(Certificate.public_id_key == id_key(raw)[:40])
+    if public_id_key(raw).startswith("GSBC"):
+        parent = Certificate.with_public_id(raw).first()
         if parent is None:
             raise invalid_field(field, "No certificate with that public id exists in the registry.")
         return parent.public_id, "claimed"
@@ -267,8 +258,22 @@ def set_agent_lock(ctx: Context, raw_token, raw_locked, *, user_agent: str | Non
 
 # -- reading ----------------------------------------------------------------------------------------------------
 
-def token_status(ctx: Context, purchase: Purchase) -> dict:
-    """token-status for a token that has issued its certificate: `edit` or `locked` (window or cap)."""
+def token_status(ctx: Context, raw_token) -> dict:
+    """What a token can do now: `new` (paid, unused, inside its claim window), or once it has issued its
+    certificate `edit` or `locked` (window ended or cap reached, as the private page sees it)."""
+    purchase = resolve_token(ctx, raw_token)
+    if purchase.certificate_id is None:
+        require_claimable(ctx, purchase)
+        claim = claim_status(ctx, purchase)
+        return {
+            "mode": "new",
+            "locked": False,
+            "claim_deadline": claim["claim_deadline"],
+            "claim_days_left": claim["claim_days_left"],
+            "max_submissions": rules.MAX_SUBMISSIONS,
+            "correction_window_hours": rules.CORRECTION_WINDOW_HOURS,
+            "message": f"Token valid: {claim['claim_days_left']} day(s) left to submit the initial details.",
+        }
     cert = Certificate.get_by_id(purchase.certificate_id)
     if cert.status == "revoked":
         raise _revoked()
@@ -313,8 +318,7 @@ class Lookup:
 def lookup(ctx: Context, raw_id) -> Lookup:
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise RegistryError("missing_id", "Give a public record id, e.g. GS-BC-H-26-1.")
-    key = id_key(raw_id)
-    cert = Certificate.get_or_none(Certificate.public_id_key == key) if len(key) <= 40 else None
+    cert = Certificate.with_public_id(raw_id).first()
     if cert is None:
         raise RegistryError("not_found", "No record with that id exists in the registry.")
     # The record can still change during its correction window; after it only a revocation can.
@@ -360,7 +364,7 @@ def name_prefix_query(prefix: str, after: tuple[str, int] | None = None, exclude
 def search_id_key(q: str) -> str | None:
     """The id prefix a query stands for, when it looks like one: `GS-BC-H-26`, `gsbch26`, or `H-26-1` without the
     registry prefix."""
-    key = id_key(q)
+    key = public_id_key(q)
     if not _ID_KEY_CHARS.match(key):
         return None
     if key.startswith("GS"):
@@ -444,7 +448,7 @@ def revoke(ctx: Context, public_id: str, reason: str) -> Certificate:
     """Support (`python -m api admin revoke`): the record side of a refund. Audited; the record becomes a stub."""
     reason = validation.clean_text("reason", reason, MAX_REVOKE_REASON, required=True)
     with write_transaction(ctx.db):
-        cert = for_update(Certificate.select().where(Certificate.public_id_key == id_key(public_id or ""))).first()
+        cert = for_update(Certificate.with_public_id(public_id)).first()
         if cert is None:
             raise RegistryError("not_found", f"No certificate {public_id}.")
         if cert.status == "revoked":

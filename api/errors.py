@@ -121,7 +121,7 @@ def handle_unexpected(req, resp, error: Exception, params) -> None:
     _render(resp, 500, {"error": "internal_error", "message": "The registry could not complete the request."})
 
 
-def handle_database_down(req, resp, error: peewee.OperationalError, params) -> None:
+def handle_database_down(req, resp, error: peewee.PeeweeException, params) -> None:
     log.error("database unavailable on %s %s: %s", req.method, req.path, type(error).__name__)
     _render(resp, 503, {"error": "database_unavailable", "message": "The registry's database is not answering."},
             {"Retry-After": "5"})
@@ -130,5 +130,5 @@ def handle_database_down(req, resp, error: peewee.OperationalError, params) -> N
 def install(app: falcon.App) -> None:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)
-    app.add_error_handler(peewee.OperationalError, handle_database_down)
+    app.add_error_handler((peewee.OperationalError, peewee.InterfaceError), handle_database_down)
     app.add_error_handler(RegistryError, handle_registry_error)

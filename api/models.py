@@ -7,9 +7,21 @@ The schema is created and upgraded only by `python -m api migrate` (`api/migrati
 
 from __future__ import annotations
 
+import re
+
 import peewee as pw
 
 database_proxy = pw.DatabaseProxy()
+
+
+def public_id_key(raw: str) -> str:
+    """A public id as stored in `Certificate.public_id_key`: upper case, without dashes or spaces."""
+    return re.sub(r"[\s\-]", "", raw).upper()
+
+
+def name_key(name: str) -> str:
+    """An agent name as stored in `Certificate.name_key`: case-folded, runs of spaces collapsed."""
+    return " ".join(name.casefold().split())
 
 
 class BaseModel(pw.Model):
@@ -58,6 +70,11 @@ class Certificate(BaseModel):
     record_hash = pw.CharField(max_length=64)
     public_fingerprint = pw.CharField(max_length=64)
     hash_version = pw.IntegerField(default=1)
+
+    @classmethod
+    def with_public_id(cls, raw: str | None) -> pw.ModelSelect:
+        """The record with that public id, given in any accepted form (any case, dashes and spaces optional)."""
+        return cls.select().where(cls.public_id_key == public_id_key(raw or ""))
 
     class Meta:
         indexes = (

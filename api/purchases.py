@@ -50,6 +50,14 @@ class CheckoutStarted:
     binding: str
 
 
+UNFINISHED = ("abandoned", "failed")  # checkouts that ended without payment
+
+
+def recovery_email(ctx: Context, purchase: Purchase) -> str:
+    """The buyer's address, unsealed only to queue a message to it."""
+    return ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+
+
 def _require_email(raw) -> str:
     email = rules.normalize_email(raw)
     if email is None:
@@ -107,7 +115,7 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
         return False
     now = ctx.clock()
     token = ctx.keyring.open(TOKEN_PURPOSE, purchase.token_enc)
-    email = ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+    email = recovery_email(ctx, purchase)
     purchase.status = "paid"
     purchase.paid_at = now
     purchase.stripe_payment_intent = purchase.stripe_payment_intent or payment_intent
@@ -163,7 +171,7 @@ def _abandon(ctx: Context, purchase: Purchase) -> str:
     ).exists()
     if paid_since:
         return "abandoned_without_reminder"
-    email = ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+    email = recovery_email(ctx, purchase)
     queue(ctx.keyring, kind="abandoned_reminder", to=email, message=messages.abandoned_reminder(ctx.config.base_url),
           idempotency_key=f"abandoned/{purchase.ref}", now=now, purchase=purchase)
     return "abandoned"
@@ -176,7 +184,7 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
     purchase = Purchase.get_or_none(Purchase.stripe_session_id == session_id)
     if purchase is None:
         raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
-    if purchase.status in ("abandoned", "failed"):
+    if purchase.status in UNFINISHED:
         raise RegistryError("checkout_not_completed",
                             "This checkout was not completed and no payment was taken; no token was issued.")
     if purchase.status != "paid":
@@ -226,7 +234,7 @@ def require_claimable(ctx: Context, purchase: Purchase) -> None:
     """A token that has not issued a certificate yet: paid, and inside its claim window."""
     if purchase.status != "paid":
         message = ("This checkout was not completed; no certificate can be issued with it."
-                   if purchase.status in ("abandoned", "failed") else "Payment has not been confirmed yet.")
+                   if purchase.status in UNFINISHED else "Payment has not been confirmed yet.")
         raise RegistryError("not_paid", message)
     if ctx.clock() > rules.claim_deadline(purchase.paid_at):
         raise RegistryError("claim_window_closed",
@@ -246,7 +254,7 @@ def claim_status(ctx: Context, purchase: Purchase) -> dict:
 def rotate_token(ctx: Context, public_id: str) -> str:
     """Support: a new token for the certificate's purchase; the old one stops working; the holder is emailed."""
     with write_transaction(ctx.db):
-        certificate = Certificate.get_or_none(Certificate.public_id == public_id.strip().upper())
+        certificate = Certificate.with_public_id(public_id).first()
         if certificate is None:
             raise RegistryError("not_found", f"No certificate {public_id}.")
         purchase = for_update(Purchase.select().where(Purchase.certificate == certificate)).first()
@@ -258,7 +266,7 @@ def rotate_token(ctx: Context, public_id: str) -> str:
                         handoff_token_enc=None, handoff_binding_hash=None).where(Purchase.id == purchase.id).execute()
         AuditEvent.create(certificate=certificate, action="rotate_token", source="support", created_at=now,
                           detail="token rotated by support")
-        email = ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+        email = recovery_email(ctx, purchase)
         queue(ctx.keyring, kind="token_rotated", to=email,
               message=messages.token_rotated(ctx.config.base_url, token, certificate.public_id),
               idempotency_key=f"token-rotated/{purchase.ref}/{token[-8:]}", now=now, purchase=purchase)

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import falcon
 
+from ..context import Context
 from ..errors import RegistryError
+from ..ratelimit import RateLimiter
 
 MAX_BODY_BYTES = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class Resource:
+    """A resource with the registry's collaborators; `limit()` counts the request against a rate-limit bucket."""
+
+    def __init__(self, ctx: Context, limiter: RateLimiter | None = None):
+        self._ctx = ctx
+        self._limiter = limiter
+
+    def limit(self, req: falcon.Request, bucket: str) -> None:
+        self._limiter.check(bucket, client_address(req))
 
 
 def is_form(req: falcon.Request) -> bool:

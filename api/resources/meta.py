@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import falcon
-import peewee
-
 from .. import rules
-from ..context import Context
-from ..errors import RegistryError
 from ..openapi import build_document
+from .common import Resource
 
 
-class Health:
-    def __init__(self, ctx: Context):
-        self._ctx = ctx
+class Health(Resource):
+    """A database that does not answer is a 503 `database_unavailable`, through the handler in api/errors.py."""
 
     def on_get(self, req, resp):
-        try:
-            self._ctx.db.execute_sql("SELECT 1")
-        except peewee.DatabaseError:
-            raise RegistryError("database_unavailable", "The database is not answering.")
+        self._ctx.db.execute_sql("SELECT 1")
         resp.media = {"status": "ok"}
 
 
-class ClientConfig:
+class ClientConfig(Resource):
     """What the site needs to know about this deployment (no secrets)."""
-
-    def __init__(self, ctx: Context):
-        self._ctx = ctx
 
     def on_get(self, req, resp):
         resp.media = {
@@ -42,9 +31,11 @@ class ClientConfig:
 
 
 class OpenApi:
-    def __init__(self, app: falcon.App):
-        self._app = app
+    """The document is fixed for a release: built once."""
+
+    def __init__(self):
+        self._document = build_document()
 
     def on_get(self, req, resp):
-        resp.media = build_document()
+        resp.media = self._document
         resp.set_header("Cache-Control", "no-cache")

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from .. import ops
-from ..context import Context
 from ..crypto import constant_time_equals
 from ..errors import RegistryError
-from .common import bearer_token
+from .common import Resource, bearer_token
 
 
-class EmailSummary:
-    def __init__(self, ctx: Context):
-        self._ctx = ctx
-
+class EmailSummary(Resource):
     def on_get(self, req, resp):
         secret = self._ctx.config.ops_secret
         if not secret:

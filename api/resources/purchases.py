@@ -5,22 +5,16 @@ from __future__ import annotations
 import falcon
 
 from .. import links, purchases
-from ..context import Context
-from ..ratelimit import RateLimiter
-from .common import client_address, is_form, read_fields
+from .common import Resource, is_form, read_fields
 
 HANDOFF_COOKIE = "gs_handoff"
 HANDOFF_COOKIE_PATH = "/api/cert/handoff-token"
 HANDOFF_COOKIE_SECONDS = 2 * 24 * 3600
 
 
-class Checkout:
-    def __init__(self, ctx: Context, limiter: RateLimiter):
-        self._ctx = ctx
-        self._limiter = limiter
-
+class Checkout(Resource):
     def on_post(self, req, resp):
-        self._limiter.check("checkout", client_address(req))
+        self.limit(req, "checkout")
         fields = read_fields(req)
         started = purchases.start_checkout(self._ctx, fields.get("recovery_email"))
         resp.set_cookie(
@@ -32,15 +26,11 @@ class Checkout:
         resp.media = {"checkout_url": started.checkout_url, "session_id": started.session_id}
 
 
-class TestCheckout:
+class TestCheckout(Resource):
     """Registered only when GHOSTSHELL_TEST_CHECKOUT=1 (and never in production: the config refuses it)."""
 
-    def __init__(self, ctx: Context, limiter: RateLimiter):
-        self._ctx = ctx
-        self._limiter = limiter
-
     def on_post(self, req, resp):
-        self._limiter.check("checkout", client_address(req))
+        self.limit(req, "checkout")
         fields = read_fields(req)
         token = purchases.test_checkout(self._ctx, fields.get("recovery_email"))
         base = self._ctx.config.base_url
@@ -55,13 +45,9 @@ class TestCheckout:
         resp.media = answer
 
 
-class Handoff:
-    def __init__(self, ctx: Context, limiter: RateLimiter):
-        self._ctx = ctx
-        self._limiter = limiter
-
+class Handoff(Resource):
     def on_get(self, req, resp):
-        self._limiter.check("handoff", client_address(req))
+        self.limit(req, "handoff")
         answer = purchases.handoff(self._ctx, req.get_param("session_id"), req.cookies.get(HANDOFF_COOKIE))
         if answer is None:
             resp.status = falcon.HTTP_202

@@ -7,16 +7,13 @@ import logging
 import stripe
 
 from .. import purchases
-from ..context import Context
 from ..errors import RegistryError
+from .common import Resource
 
 log = logging.getLogger("ghostshell.webhook")
 
 
-class StripeWebhook:
-    def __init__(self, ctx: Context):
-        self._ctx = ctx
-
+class StripeWebhook(Resource):
     def on_post(self, req, resp):
         payload = req.bounded_stream.read()
         signature = req.get_header("Stripe-Signature")

@@ -9,6 +9,7 @@ import pytest
 from api import certificates
 from api.crypto import b64e
 from api.db import is_sqlite
+from api.models import public_id_key
 
 from .support import BASE_URL, assert_error
 from .certificate_fixtures import fixed_clock, issued  # noqa: F401
@@ -87,7 +88,7 @@ def test_id_search_matches_exact_and_prefix_with_or_without_dashes(client, regis
 def test_id_search_covers_unlisted_records(client, registry):
     ids, _ = walk(client, "GS-BC", 5)
     assert len(ids) == 12 and len(set(ids)) == 12 and "GS-BC-A-26-B" in ids
-    assert ids == sorted(ids, key=certificates.id_key)
+    assert ids == sorted(ids, key=public_id_key)
 
 
 def test_name_search_covers_listed_records_only_in_name_order(client, registry):
