@@ -155,10 +155,11 @@ class OutboxSender:
         with self._db.connection_context(), self._db.atomic():
             OutboxMessage.update(**fields).where(OutboxMessage.id == message_id).execute()
 
-    def send_one(self) -> OutboxMessage | None:
+    def send_one(self) -> bool:
+        """Claim and send the next due message; False when none is due."""
         message = self._claim_next()
         if message is None:
-            return None
+            return False
         payload = read_payload(self._keyring, message)
         now = self._clock()
         try:
@@ -171,36 +172,31 @@ class OutboxSender:
                         message.id, message.kind, message.id)
         except TransientSendError as exc:
             if message.attempts >= MAX_ATTEMPTS:
-                self._finish(message.id, status="failed", last_error=str(exc)[:500])
+                self._finish(message.id, status="failed", last_error=str(exc))
                 log.error("email %s (%s) failed after %s attempts", message.id, message.kind, message.attempts)
             else:
                 retry_at = now + dt.timedelta(seconds=backoff_seconds(message.attempts, exc.retry_after))
-                self._finish(message.id, status="queued", last_error=str(exc)[:500], next_attempt_at=retry_at)
+                self._finish(message.id, status="queued", last_error=str(exc), next_attempt_at=retry_at)
                 log.warning("email %s (%s) will be retried: %s", message.id, message.kind, str(exc)[:80])
         except PermanentSendError as exc:
-            self._finish(message.id, status="failed", last_error=str(exc)[:500])
+            self._finish(message.id, status="failed", last_error=str(exc))
             log.error("email %s (%s) rejected by the provider", message.id, message.kind)
         except Exception as exc:  # an unexpected failure must not leave the message stuck in `sending`
             retry_at = now + dt.timedelta(seconds=backoff_seconds(message.attempts))
-            self._finish(message.id, status="queued", last_error=f"{type(exc).__name__}"[:500], next_attempt_at=retry_at)
+            self._finish(message.id, status="queued", last_error=type(exc).__name__, next_attempt_at=retry_at)
             log.exception("email %s (%s) send crashed; will retry", message.id, message.kind)
         else:
             self._finish(message.id, status="sent", sent_at=now, provider_id=provider_id[:100], payload_enc=None,
                          last_error=None)
             log.info("email %s (%s) sent", message.id, message.kind)
-        return self._reload(message.id)
-
-    def _reload(self, message_id: int) -> OutboxMessage:
-        with self._db.connection_context():
-            return OutboxMessage.get_by_id(message_id)
+        return True
 
     def send_due(self, limit: int = 50) -> int:
-        sent = 0
-        for _ in range(limit):
-            if self.send_one() is None:
-                break
-            sent += 1
-        return sent
+        """Send what is due, at most `limit` messages; return how many were processed (sent, retried or failed)."""
+        processed = 0
+        while processed < limit and self.send_one():
+            processed += 1
+        return processed
 
     def recover_stuck(self, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
         """Messages left in `sending` by a crashed process go back to the queue (the idempotency key makes it safe)."""
