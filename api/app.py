@@ -21,18 +21,21 @@ def make_limiter(config: Config) -> RateLimiter:
     return RateLimiter(config.rate_limits, config.rate_limit_storage, enabled=config.rate_limit_enabled)
 
 
-def create_app(config: Config | None = None, *, context: Context | None = None,
-               limiter: RateLimiter | None = None) -> falcon.App:
+def create_app(
+    config: Config | None = None, *, context: Context | None = None, limiter: RateLimiter | None = None
+) -> falcon.App:
     if context is None:
         context = Context.build(config or Config.from_env())
     config = context.config
     limiter = limiter or make_limiter(config)
 
-    app = falcon.App(middleware=[
-        common.BodyLimitMiddleware(),
-        ConnectionMiddleware(context.db),
-        common.SecurityHeadersMiddleware(),
-    ])
+    app = falcon.App(
+        middleware=[
+            common.BodyLimitMiddleware(),
+            ConnectionMiddleware(context.db),
+            common.SecurityHeadersMiddleware(),
+        ]
+    )
     app.resp_options.xml_error_serialization = False
     errors.install(app)
 

@@ -65,6 +65,7 @@ class Redeemed:
 
 # -- keys -------------------------------------------------------------------------------------------------------
 
+
 def _next_prefix(prefix: str) -> str | None:
     """The smallest string above every string that starts with `prefix` (code-point order, which is the byte
     order of UTF-8 and so of SQLite's BINARY and PostgreSQL's "C" collation). None when there is none."""
@@ -78,6 +79,7 @@ def _next_prefix(prefix: str) -> str | None:
 
 
 # -- issuing and correcting -------------------------------------------------------------------------------------
+
 
 def redeem(ctx: Context, raw: dict, *, user_agent: str | None = None) -> Redeemed:
     """A submission through redeem-token: the first one issues the certificate, later ones correct it."""
@@ -98,15 +100,22 @@ def redeem(ctx: Context, raw: dict, *, user_agent: str | None = None) -> Redeeme
     return Redeemed(False, _correct(ctx, purchase, submission, parent, user_agent), token)
 
 
-def _issue(ctx: Context, purchase: Purchase, token: str, submission: validation.Submission,
-           parent: tuple[str | None, str | None], user_agent: str | None) -> Certificate:
+def _issue(
+    ctx: Context,
+    purchase: Purchase,
+    token: str,
+    submission: validation.Submission,
+    parent: tuple[str | None, str | None],
+    user_agent: str | None,
+) -> Certificate:
     with write_transaction(ctx.db):
         locked = for_update(Purchase.select().where(Purchase.id == purchase.id)).get()
         if locked.token_hash != purchase.token_hash:
             raise RegistryError("unknown_token", "This token is not recognised.")
         if locked.certificate_id is not None:
-            raise RegistryError("token_already_used",
-                                "This token has just been used to issue a certificate; reload to correct it.")
+            raise RegistryError(
+                "token_already_used", "This token has just been used to issue a certificate; reload to correct it."
+            )
         require_claimable(ctx, locked)
         now = ctx.clock()
         year = now.year
@@ -139,9 +148,15 @@ def _issue(ctx: Context, purchase: Purchase, token: str, submission: validation.
         Purchase.update(certificate=cert, used_at=now).where(Purchase.id == purchase.id).execute()
         _audit(cert, "issue", submission.source, now, handle=submission.agent_handle, user_agent=user_agent)
         email = recovery_email(ctx, locked)
-        queue(ctx.keyring, kind="certificate_issued", to=email,
-              message=messages.certificate_issued(ctx.config.base_url, token, public_id),
-              idempotency_key=f"certificate-issued/{public_id}", now=now, purchase=locked)
+        queue(
+            ctx.keyring,
+            kind="certificate_issued",
+            to=email,
+            message=messages.certificate_issued(ctx.config.base_url, token, public_id),
+            idempotency_key=f"certificate-issued/{public_id}",
+            now=now,
+            purchase=locked,
+        )
     return cert
 
 
@@ -149,23 +164,30 @@ def _next_card_seq(year: int) -> int:
     """The next card number of the year, from its counter row. Call inside the issuing transaction: the row stays
     locked until commit (serialising issuers), and a rollback gives the number back."""
     CardCounter.insert(year=year, seq=0).on_conflict_ignore().execute()
-    rows = list(CardCounter.update(seq=CardCounter.seq + 1).where(CardCounter.year == year)
-                .returning(CardCounter.seq).execute())
+    rows = list(
+        CardCounter.update(seq=CardCounter.seq + 1).where(CardCounter.year == year).returning(CardCounter.seq).execute()
+    )
     return rows[0].seq
 
 
-def _correct(ctx: Context, purchase: Purchase, submission: validation.Submission,
-             parent: tuple[str | None, str | None] | None, user_agent: str | None) -> Certificate:
+def _correct(
+    ctx: Context,
+    purchase: Purchase,
+    submission: validation.Submission,
+    parent: tuple[str | None, str | None] | None,
+    user_agent: str | None,
+) -> Certificate:
     with write_transaction(ctx.db):
         cert = for_update(Certificate.select().where(Certificate.id == purchase.certificate_id)).get()
-        if not Purchase.select().where(Purchase.id == purchase.id,
-                                       Purchase.token_hash == purchase.token_hash).exists():
+        if not Purchase.select().where(Purchase.id == purchase.id, Purchase.token_hash == purchase.token_hash).exists():
             raise RegistryError("unknown_token", "This token is not recognised.")
         now = ctx.clock()
         _require_correctable(cert, submission.source, now)
         fields = dict(submission.fields)
-        validation.check_combination(fields.get("cognitive_core_family", cert.cognitive_core_family),
-                                     fields.get("cognitive_core_exact", cert.cognitive_core_exact))
+        validation.check_combination(
+            fields.get("cognitive_core_family", cert.cognitive_core_family),
+            fields.get("cognitive_core_exact", cert.cognitive_core_exact),
+        )
         for name, value in fields.items():
             setattr(cert, name, value)
         if "agent_name" in fields:
@@ -183,8 +205,15 @@ def _correct(ctx: Context, purchase: Purchase, submission: validation.Submission
         cert.last_edit_source = submission.source
         records.seal(cert)
         cert.save()
-        _audit(cert, "correct", submission.source, now, handle=submission.agent_handle, user_agent=user_agent,
-               detail=",".join(sorted(fields) + (["parent_record"] if parent is not None else [])) or None)
+        _audit(
+            cert,
+            "correct",
+            submission.source,
+            now,
+            handle=submission.agent_handle,
+            user_agent=user_agent,
+            detail=",".join(sorted(fields) + (["parent_record"] if parent is not None else [])) or None,
+        )
     return cert
 
 
@@ -193,12 +222,16 @@ def _require_correctable(cert: Certificate, source: str, now: dt.datetime) -> No
         raise _revoked()
     reason = records.lock_state(cert, now)
     if reason == "window_closed":
-        raise RegistryError("correction_window_closed",
-                            f"The {rules.CORRECTION_WINDOW_HOURS}-hour correction window closed at "
-                            f"{iso(records.correction_deadline(cert))}; the record is now permanent.")
+        raise RegistryError(
+            "correction_window_closed",
+            f"The {rules.CORRECTION_WINDOW_HOURS}-hour correction window closed at "
+            f"{iso(records.correction_deadline(cert))}; the record is now permanent.",
+        )
     if reason == "cap_reached":
-        raise RegistryError("submission_cap_reached",
-                            f"All {rules.MAX_SUBMISSIONS} submissions have been used; the record is now permanent.")
+        raise RegistryError(
+            "submission_cap_reached",
+            f"All {rules.MAX_SUBMISSIONS} submissions have been used; the record is now permanent.",
+        )
     if source == "agent" and cert.lock_agent_edits:
         raise RegistryError("agent_edits_locked", "The holder has locked corrections made by the agent.")
 
@@ -217,8 +250,9 @@ def _resolve_parent(ctx: Context, raw: str, *, own_purchase: Purchase) -> tuple[
     match = _PARENT_TOKEN_IN_URL.search(raw)
     token = normalize_token(match.group(1) if match else raw)
     if token is None:
-        raise invalid_field(field, "Parent record format is invalid: give a public id (GS-BC-...) or the "
-                                   "parent's token (GSTK-...).")
+        raise invalid_field(
+            field, "Parent record format is invalid: give a public id (GS-BC-...) or the parent's token (GSTK-...)."
+        )
     holder = Purchase.get_or_none(Purchase.token_hash == ctx.keyring.token_hash(token))
     if holder is None or holder.certificate_id is None:
         raise invalid_field(field, "That token has not issued a certificate.")
@@ -227,10 +261,25 @@ def _resolve_parent(ctx: Context, raw: str, *, own_purchase: Purchase) -> tuple[
     return Certificate.get_by_id(holder.certificate_id).public_id, "verified"
 
 
-def _audit(cert: Certificate, action: str, source: str, now: dt.datetime, *, handle: str | None = None,
-           user_agent: str | None = None, detail: str | None = None) -> None:
-    AuditEvent.create(certificate=cert, action=action, source=source, agent_handle=handle,
-                      user_agent=(user_agent or None) and user_agent[:300], detail=detail, created_at=now)
+def _audit(
+    cert: Certificate,
+    action: str,
+    source: str,
+    now: dt.datetime,
+    *,
+    handle: str | None = None,
+    user_agent: str | None = None,
+    detail: str | None = None,
+) -> None:
+    AuditEvent.create(
+        certificate=cert,
+        action=action,
+        source=source,
+        agent_handle=handle,
+        user_agent=(user_agent or None) and user_agent[:300],
+        detail=detail,
+        created_at=now,
+    )
 
 
 def _revoked() -> RegistryError:
@@ -238,6 +287,7 @@ def _revoked() -> RegistryError:
 
 
 # -- the holder's switch ----------------------------------------------------------------------------------------
+
 
 def set_agent_lock(ctx: Context, raw_token, raw_locked, *, user_agent: str | None = None) -> dict:
     purchase = resolve_token(ctx, raw_token)
@@ -257,6 +307,7 @@ def set_agent_lock(ctx: Context, raw_token, raw_locked, *, user_agent: str | Non
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
+
 
 def token_status(ctx: Context, raw_token) -> dict:
     """What a token can do now: `new` (paid, unused, inside its claim window), or once it has issued its
@@ -304,8 +355,12 @@ def private_record(ctx: Context, raw_token) -> dict:
         return {"state": "not_issued", **claim}
     cert = Certificate.get_by_id(purchase.certificate_id)
     if cert.status == "revoked":
-        return {"state": "revoked", "public_id": cert.public_id, "revoked_at": iso(cert.revoked_at),
-                "certificate": records.revoked_stub(cert, ctx.config.base_url)}
+        return {
+            "state": "revoked",
+            "public_id": cert.public_id,
+            "revoked_at": iso(cert.revoked_at),
+            "certificate": records.revoked_stub(cert, ctx.config.base_url),
+        }
     return {"state": "issued", "certificate": records.private_view(cert, ctx.config.base_url, ctx.clock())}
 
 
@@ -434,8 +489,14 @@ def _read_cursor(raw) -> tuple[int, object]:
             return 1, after
         if phase == 2 and after is None:
             return 2, None
-        if (phase == 2 and isinstance(after, list) and len(after) == 2 and isinstance(after[0], str)
-                and isinstance(after[1], int) and not isinstance(after[1], bool)):
+        if (
+            phase == 2
+            and isinstance(after, list)
+            and len(after) == 2
+            and isinstance(after[0], str)
+            and isinstance(after[1], int)
+            and not isinstance(after[1], bool)
+        ):
             return 2, (after[0], after[1])
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         pass
@@ -443,6 +504,7 @@ def _read_cursor(raw) -> tuple[int, object]:
 
 
 # -- support ----------------------------------------------------------------------------------------------------
+
 
 def revoke(ctx: Context, public_id: str, reason: str) -> Certificate:
     """Support (`python -m api admin revoke`): the record side of a refund. Audited; the record becomes a stub."""

@@ -1,12 +1,12 @@
 """Command line: `python -m api <command>`. Every command and sub-command has `--help`.
 
-  serve         run the registry with waitress (migrates SQLite on start; sends queued email in the background;
-                `--site DIR` also serves a built site on the same origin; in development with no Stripe key,
-                mounts the local Stripe and Resend doubles at /_stripe and /_mail: test mode)
-  migrate       apply pending schema migrations (idempotent)
-  ops health    the email/checkout summary; exit status 1 when something needs attention
-  outbox        list / show / send queued email
-  admin         rotate-token, revoke
+serve         run the registry with waitress (migrates SQLite on start; sends queued email in the background;
+              `--site DIR` also serves a built site on the same origin; in development with no Stripe key,
+              mounts the local Stripe and Resend doubles at /_stripe and /_mail: test mode)
+migrate       apply pending schema migrations (idempotent)
+ops health    the email/checkout summary; exit status 1 when something needs attention
+outbox        list / show / send queued email
+admin         rotate-token, revoke
 """
 
 from __future__ import annotations
@@ -98,11 +98,19 @@ def cmd_serve(args) -> int:
         print("TEST MODE: payments go to the local Stripe double; no real payment is taken.", flush=True)
         if ctx.config.resend_api_base == base + RESEND_DOUBLE_PREFIX:
             print(f"Email is not sent: read it in the local mailbox at {base}{RESEND_DOUBLE_PREFIX}/", flush=True)
-    kwargs = {"host": args.host, "port": args.port, "threads": args.threads,
-              "max_request_body_size": 1024 * 1024, "ident": "ghostshell"}
+    kwargs = {
+        "host": args.host,
+        "port": args.port,
+        "threads": args.threads,
+        "max_request_body_size": 1024 * 1024,
+        "ident": "ghostshell",
+    }
     if args.trusted_proxy or ctx.config.trusted_proxy:
-        kwargs.update(trusted_proxy=args.trusted_proxy or ctx.config.trusted_proxy, trusted_proxy_count=1,
-                      trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
+        kwargs.update(
+            trusted_proxy=args.trusted_proxy or ctx.config.trusted_proxy,
+            trusted_proxy_count=1,
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+        )
     try:
         waitress.serve(wsgi, **kwargs)
     finally:
@@ -128,8 +136,10 @@ def cmd_outbox(args) -> int:
     with ctx.db.connection_context():
         if args.outbox_command == "list":
             for message in OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(args.limit):
-                print(f"{message.id:>6}  {message.status:<8} {message.kind:<20} attempts={message.attempts} "
-                      f"created={message.created_at:%Y-%m-%d %H:%M:%S}")
+                print(
+                    f"{message.id:>6}  {message.status:<8} {message.kind:<20} attempts={message.attempts} "
+                    f"created={message.created_at:%Y-%m-%d %H:%M:%S}"
+                )
             return 0
         if args.outbox_command == "show":
             message = OutboxMessage.get_or_none(OutboxMessage.id == args.id)

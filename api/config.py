@@ -83,11 +83,11 @@ class Config:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ=None, *, dev_keys_path: Path | None = None) -> "Config":
+    def from_env(cls, environ=None, *, dev_keys_path: Path | None = None) -> Config:
         environ = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
@@ -102,9 +102,7 @@ class Config:
         if production:
             missing = [name for name in PRODUCTION_REQUIRED if not get(name)]
             if missing:
-                raise ConfigError(
-                    "GHOSTSHELL_ENV=production needs these settings: " + ", ".join(missing) + "."
-                )
+                raise ConfigError("GHOSTSHELL_ENV=production needs these settings: " + ", ".join(missing) + ".")
         test_checkout = _flag(get("GHOSTSHELL_TEST_CHECKOUT"))
         if production and test_checkout:
             raise ConfigError(

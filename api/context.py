@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import peewee
 
@@ -20,7 +20,7 @@ from .payments import StripeGateway, make_stripe_client
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclasses.dataclass
@@ -33,9 +33,15 @@ class Context:
     random_bytes: Callable[[int], bytes] = os.urandom
 
     @classmethod
-    def build(cls, config: Config, *, db: peewee.Database | None = None, stripe_client=None,
-              clock: Callable[[], dt.datetime] | None = None,
-              random_bytes: Callable[[int], bytes] | None = None) -> "Context":
+    def build(
+        cls,
+        config: Config,
+        *,
+        db: peewee.Database | None = None,
+        stripe_client=None,
+        clock: Callable[[], dt.datetime] | None = None,
+        random_bytes: Callable[[int], bytes] | None = None,
+    ) -> Context:
         random_bytes = random_bytes or os.urandom
         client = stripe_client or make_stripe_client(config.stripe_secret_key, config.stripe_api_base)
         return cls(

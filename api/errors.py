@@ -123,8 +123,12 @@ def handle_unexpected(req, resp, error: Exception, params) -> None:
 
 def handle_database_down(req, resp, error: peewee.PeeweeException, params) -> None:
     log.error("database unavailable on %s %s: %s", req.method, req.path, type(error).__name__)
-    _render(resp, 503, {"error": "database_unavailable", "message": "The registry's database is not answering."},
-            {"Retry-After": "5"})
+    _render(
+        resp,
+        503,
+        {"error": "database_unavailable", "message": "The registry's database is not answering."},
+        {"Retry-After": "5"},
+    )
 
 
 def install(app: falcon.App) -> None:

@@ -136,7 +136,9 @@ class WebhookEvent(BaseModel):
 class OutboxMessage(BaseModel):
     """A transactional email, queued with the change that caused it and sent in the background."""
 
-    kind = pw.CharField(max_length=30, index=True)  # private_link | abandoned_reminder | certificate_issued | token_rotated
+    kind = pw.CharField(
+        max_length=30, index=True
+    )  # private_link | abandoned_reminder | certificate_issued | token_rotated
     purchase = pw.ForeignKeyField(Purchase, null=True, backref="messages", on_delete="RESTRICT")
     to_hash = pw.CharField(max_length=64)
     subject = pw.CharField(max_length=200)

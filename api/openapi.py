@@ -17,8 +17,10 @@ def _errors(*statuses: int) -> dict:
 
 def _body(properties: dict, required: list[str]) -> dict:
     schema = {"type": "object", "properties": properties, "required": required}
-    return {"required": True, "content": {"application/json": {"schema": schema},
-                                          "application/x-www-form-urlencoded": {"schema": schema}}}
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": schema}, "application/x-www-form-urlencoded": {"schema": schema}},
+    }
 
 
 BEARER = [{"bearerToken": []}]
@@ -26,77 +28,147 @@ STRING = {"type": "string"}
 BOOLEAN = {"type": "boolean"}
 
 CERTIFICATE_FIELDS = {
-    "token": STRING, "edit_source": {"type": "string", "enum": ["human", "agent"]}, "agent_handle": STRING,
-    "agent_name": STRING, "declared_ontological_status": STRING, "cognitive_core_family": STRING,
-    "cognitive_core_exact": STRING, "creator_label": STRING, "inception_date": {"type": "string", "format": "date"},
-    "place_city": STRING, "place_state": STRING, "place_country": STRING, "show_city_public": BOOLEAN,
-    "hide_state_public": BOOLEAN, "listed": BOOLEAN, "parent_record": STRING,
+    "token": STRING,
+    "edit_source": {"type": "string", "enum": ["human", "agent"]},
+    "agent_handle": STRING,
+    "agent_name": STRING,
+    "declared_ontological_status": STRING,
+    "cognitive_core_family": STRING,
+    "cognitive_core_exact": STRING,
+    "creator_label": STRING,
+    "inception_date": {"type": "string", "format": "date"},
+    "place_city": STRING,
+    "place_state": STRING,
+    "place_country": STRING,
+    "show_city_public": BOOLEAN,
+    "hide_state_public": BOOLEAN,
+    "listed": BOOLEAN,
+    "parent_record": STRING,
 }
 
 PATHS = {
-    "/api/health": {"get": {"summary": "Liveness and database check", "responses": {
-        "200": _answer("Healthy"), **_errors(503)}}},
+    "/api/health": {
+        "get": {"summary": "Liveness and database check", "responses": {"200": _answer("Healthy"), **_errors(503)}}
+    },
     "/api/config": {"get": {"summary": "Public settings the site needs", "responses": {"200": _answer("Settings")}}},
     "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _answer("OpenAPI document")}}},
-    "/api/cert/checkout": {"post": {
-        "summary": "Start a Stripe Checkout for one certificate",
-        "requestBody": _body({"recovery_email": {"type": "string", "format": "email"}}, ["recovery_email"]),
-        "responses": {"200": _answer("Checkout started (JSON call)"), "303": {"description": "Form post: to Stripe"},
-                      **_errors(400, 413, 429, 502)}}},
-    "/api/cert/test-checkout": {"post": {
-        "summary": "Test-only paid purchase without Stripe (GHOSTSHELL_TEST_CHECKOUT=1; never in production)",
-        "requestBody": _body({"recovery_email": {"type": "string", "format": "email"}}, ["recovery_email"]),
-        "responses": {"201": _answer("Token issued"), "303": {"description": "Form post: to the register page"},
-                      **_errors(400, 404, 429)}}},
-    "/api/cert/handoff-token": {"get": {
-        "summary": "The post-payment page: confirm payment and return the token to the buying browser",
-        "parameters": [{"name": "session_id", "in": "query", "required": True, "schema": STRING}],
-        "responses": {"200": _answer("Token and links"), "202": _answer("Emailed; not this browser"),
-                      **_errors(400, 404, 409, 410, 429, 502)}}},
-    "/api/stripe/webhook": {"post": {
-        "summary": "Stripe events (signed)",
-        "parameters": [{"name": "Stripe-Signature", "in": "header", "required": True, "schema": STRING}],
-        "responses": {"200": _answer("Processed, duplicate or ignored"), **_errors(400, 500)}}},
-    "/api/cert/token-status": {"get": {
-        "summary": "What a token can do now: new, edit or locked", "security": BEARER,
-        "responses": {"200": _answer("Status"), **_errors(400, 404, 409, 410, 429)}}},
-    "/api/cert/redeem-token": {"post": {
-        "summary": "Issue a certificate (first submission) or correct it",
-        "requestBody": _body(CERTIFICATE_FIELDS, ["token"]),
-        "responses": {"201": _answer("Issued"), "200": _answer("Corrected"),
-                      **_errors(400, 404, 409, 410, 413, 429)}}},
-    "/api/cert/lock-agent-edits": {"post": {
-        "summary": "The holder's switch: refuse agent-sourced corrections",
-        "requestBody": _body({"token": STRING, "locked": BOOLEAN}, ["token", "locked"]),
-        "responses": {"200": _answer("Lock state"), **_errors(400, 404, 409, 410, 429)}}},
-    "/api/cert/lookup": {"get": {
-        "summary": "A public redacted record by public id",
-        "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
-        "responses": {"200": _answer("Public record"), **_errors(400, 404, 429)}}},
-    "/api/cert/private": {"get": {
-        "summary": "The holder's full record", "security": BEARER,
-        "responses": {"200": _answer("Private record"), **_errors(400, 404, 409, 429)}}},
-    "/api/registry/search": {"get": {
-        "summary": "Search public records by id prefix, or by name among listed records",
-        "parameters": [{"name": "q", "in": "query", "required": True, "schema": STRING},
-                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
-                       {"name": "cursor", "in": "query", "schema": STRING}],
-        "responses": {"200": _answer("Results page"), **_errors(400, 429)}}},
-    "/api/ops/email-summary": {"get": {
-        "summary": "Email and checkout figures for the maintainer", "security": [{"opsSecret": []}],
-        "responses": {"200": _answer("Summary"), **_errors(401, 404)}}},
+    "/api/cert/checkout": {
+        "post": {
+            "summary": "Start a Stripe Checkout for one certificate",
+            "requestBody": _body({"recovery_email": {"type": "string", "format": "email"}}, ["recovery_email"]),
+            "responses": {
+                "200": _answer("Checkout started (JSON call)"),
+                "303": {"description": "Form post: to Stripe"},
+                **_errors(400, 413, 429, 502),
+            },
+        }
+    },
+    "/api/cert/test-checkout": {
+        "post": {
+            "summary": "Test-only paid purchase without Stripe (GHOSTSHELL_TEST_CHECKOUT=1; never in production)",
+            "requestBody": _body({"recovery_email": {"type": "string", "format": "email"}}, ["recovery_email"]),
+            "responses": {
+                "201": _answer("Token issued"),
+                "303": {"description": "Form post: to the register page"},
+                **_errors(400, 404, 429),
+            },
+        }
+    },
+    "/api/cert/handoff-token": {
+        "get": {
+            "summary": "The post-payment page: confirm payment and return the token to the buying browser",
+            "parameters": [{"name": "session_id", "in": "query", "required": True, "schema": STRING}],
+            "responses": {
+                "200": _answer("Token and links"),
+                "202": _answer("Emailed; not this browser"),
+                **_errors(400, 404, 409, 410, 429, 502),
+            },
+        }
+    },
+    "/api/stripe/webhook": {
+        "post": {
+            "summary": "Stripe events (signed)",
+            "parameters": [{"name": "Stripe-Signature", "in": "header", "required": True, "schema": STRING}],
+            "responses": {"200": _answer("Processed, duplicate or ignored"), **_errors(400, 500)},
+        }
+    },
+    "/api/cert/token-status": {
+        "get": {
+            "summary": "What a token can do now: new, edit or locked",
+            "security": BEARER,
+            "responses": {"200": _answer("Status"), **_errors(400, 404, 409, 410, 429)},
+        }
+    },
+    "/api/cert/redeem-token": {
+        "post": {
+            "summary": "Issue a certificate (first submission) or correct it",
+            "requestBody": _body(CERTIFICATE_FIELDS, ["token"]),
+            "responses": {
+                "201": _answer("Issued"),
+                "200": _answer("Corrected"),
+                **_errors(400, 404, 409, 410, 413, 429),
+            },
+        }
+    },
+    "/api/cert/lock-agent-edits": {
+        "post": {
+            "summary": "The holder's switch: refuse agent-sourced corrections",
+            "requestBody": _body({"token": STRING, "locked": BOOLEAN}, ["token", "locked"]),
+            "responses": {"200": _answer("Lock state"), **_errors(400, 404, 409, 410, 429)},
+        }
+    },
+    "/api/cert/lookup": {
+        "get": {
+            "summary": "A public redacted record by public id",
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "responses": {"200": _answer("Public record"), **_errors(400, 404, 429)},
+        }
+    },
+    "/api/cert/private": {
+        "get": {
+            "summary": "The holder's full record",
+            "security": BEARER,
+            "responses": {"200": _answer("Private record"), **_errors(400, 404, 409, 429)},
+        }
+    },
+    "/api/registry/search": {
+        "get": {
+            "summary": "Search public records by id prefix, or by name among listed records",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "schema": STRING},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+                {"name": "cursor", "in": "query", "schema": STRING},
+            ],
+            "responses": {"200": _answer("Results page"), **_errors(400, 429)},
+        }
+    },
+    "/api/ops/email-summary": {
+        "get": {
+            "summary": "Email and checkout figures for the maintainer",
+            "security": [{"opsSecret": []}],
+            "responses": {"200": _answer("Summary"), **_errors(401, 404)},
+        }
+    },
 }
 
 
 def build_document() -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "GhostShell Registry API", "version": "1.0.0",
-                 "description": "Birth certificates for agents. Contract: docs/api.md."},
+        "info": {
+            "title": "GhostShell Registry API",
+            "version": "1.0.0",
+            "description": "Birth certificates for agents. Contract: docs/api.md.",
+        },
         "paths": PATHS,
         "components": {
-            "schemas": {"Error": {"type": "object", "required": ["error", "message"], "properties": {
-                "error": STRING, "message": STRING, "field": STRING}}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {"error": STRING, "message": STRING, "field": STRING},
+                }
+            },
             "securitySchemes": {
                 "bearerToken": {"type": "http", "scheme": "bearer", "description": "A GSTK- purchase token"},
                 "opsSecret": {"type": "http", "scheme": "bearer", "description": "OPS_SECRET"},

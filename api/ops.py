@@ -38,14 +38,20 @@ def email_summary(ctx: Context) -> dict:
             "pending": recent.where(OutboxMessage.status.in_(("queued", "sending"))).count(),
             "held": recent.where(OutboxMessage.status == "held").count(),
         }
-    summary["pending_form_completion"] = Purchase.select().where(
-        Purchase.status == "paid",
-        Purchase.certificate.is_null(),
-        Purchase.paid_at >= now - dt.timedelta(days=rules.CLAIM_WINDOW_DAYS),
-    ).count()
-    summary["stuck"] = OutboxMessage.select().where(
-        OutboxMessage.status.in_(("queued", "sending")), OutboxMessage.created_at < now - STUCK_AFTER
-    ).count()
+    summary["pending_form_completion"] = (
+        Purchase.select()
+        .where(
+            Purchase.status == "paid",
+            Purchase.certificate.is_null(),
+            Purchase.paid_at >= now - dt.timedelta(days=rules.CLAIM_WINDOW_DAYS),
+        )
+        .count()
+    )
+    summary["stuck"] = (
+        OutboxMessage.select()
+        .where(OutboxMessage.status.in_(("queued", "sending")), OutboxMessage.created_at < now - STUCK_AFTER)
+        .count()
+    )
     failures = (
         OutboxMessage.select()
         .where(OutboxMessage.status == "failed", OutboxMessage.created_at >= since)
@@ -53,11 +59,14 @@ def email_summary(ctx: Context) -> dict:
         .limit(5)
     )
     summary["recent_failures"] = [
-        {"message_id": m.id, "kind": m.kind, "attempts": m.attempts, "last_error": m.last_error,
-         "created_at": iso(m.created_at)}
+        {
+            "message_id": m.id,
+            "kind": m.kind,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "created_at": iso(m.created_at),
+        }
         for m in failures
     ]
-    summary["needs_attention"] = bool(
-        summary["stuck"] or any(summary[label]["failed"] for label in EMAIL_KINDS)
-    )
+    summary["needs_attention"] = bool(summary["stuck"] or any(summary[label]["failed"] for label in EMAIL_KINDS))
     return summary

@@ -88,22 +88,27 @@ def start_checkout(ctx: Context, raw_email) -> CheckoutStarted:
     binding = ctx.keyring.new_binding()
     with write_transaction(ctx.db):
         purchase = _new_purchase(
-            ctx, email, token,
+            ctx,
+            email,
+            token,
             status="pending",
             token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token),
             handoff_binding_hash=ctx.keyring.binding_hash(binding),
             handoff_token_enc=ctx.keyring.seal_for_binding(binding, token),
         )
-    expires_at = int((ctx.clock() + dt.timedelta(minutes=rules.CHECKOUT_EXPIRY_MINUTES)).replace(
-        tzinfo=dt.timezone.utc).timestamp())
+    expires_at = int(
+        (ctx.clock() + dt.timedelta(minutes=rules.CHECKOUT_EXPIRY_MINUTES)).replace(tzinfo=dt.UTC).timestamp()
+    )
     try:
         session = ctx.stripe.create_checkout_session(purchase_ref=purchase.ref, email=email, expires_at=expires_at)
     except PaymentProviderError:
         with ctx.db.atomic():
             Purchase.update(status="failed", token_enc=None, handoff_token_enc=None).where(
-                Purchase.id == purchase.id).execute()
-        raise RegistryError("payment_provider_error",
-                            "The payment provider could not start a checkout. Please try again shortly.")
+                Purchase.id == purchase.id
+            ).execute()
+        raise RegistryError(
+            "payment_provider_error", "The payment provider could not start a checkout. Please try again shortly."
+        )
     with ctx.db.atomic():
         Purchase.update(stripe_session_id=session["id"]).where(Purchase.id == purchase.id).execute()
     return CheckoutStarted(session_id=session["id"], checkout_url=session["url"], binding=binding)
@@ -121,8 +126,15 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
     purchase.stripe_payment_intent = purchase.stripe_payment_intent or payment_intent
     purchase.token_enc = None  # from here the token lives only in the sealed outbox message and the browser copy
     purchase.save()
-    queue(ctx.keyring, kind="private_link", to=email, message=messages.private_link(ctx.config.base_url, token),
-          idempotency_key=f"private-link/{purchase.ref}", now=now, purchase=purchase)
+    queue(
+        ctx.keyring,
+        kind="private_link",
+        to=email,
+        message=messages.private_link(ctx.config.base_url, token),
+        idempotency_key=f"private-link/{purchase.ref}",
+        now=now,
+        purchase=purchase,
+    )
     return True
 
 
@@ -152,8 +164,9 @@ def handle_event(ctx: Context, event) -> str:
         if event_type == "checkout.session.async_payment_failed":
             if purchase.status != "pending":
                 return "unchanged"
-            Purchase.update(status="failed", payment_failed_at=ctx.clock(), token_enc=None,
-                            handoff_token_enc=None).where(Purchase.id == purchase.id).execute()
+            Purchase.update(
+                status="failed", payment_failed_at=ctx.clock(), token_enc=None, handoff_token_enc=None
+            ).where(Purchase.id == purchase.id).execute()
             return "payment_failed"
         return _abandon(ctx, purchase)
 
@@ -163,17 +176,29 @@ def _abandon(ctx: Context, purchase: Purchase) -> str:
         return "unchanged"
     now = ctx.clock()
     Purchase.update(status="abandoned", abandoned_at=now, token_enc=None, handoff_token_enc=None).where(
-        Purchase.id == purchase.id).execute()
-    paid_since = Purchase.select().where(
-        Purchase.email_hash == purchase.email_hash,
-        Purchase.status == "paid",
-        Purchase.created_at >= purchase.created_at,
-    ).exists()
+        Purchase.id == purchase.id
+    ).execute()
+    paid_since = (
+        Purchase.select()
+        .where(
+            Purchase.email_hash == purchase.email_hash,
+            Purchase.status == "paid",
+            Purchase.created_at >= purchase.created_at,
+        )
+        .exists()
+    )
     if paid_since:
         return "abandoned_without_reminder"
     email = recovery_email(ctx, purchase)
-    queue(ctx.keyring, kind="abandoned_reminder", to=email, message=messages.abandoned_reminder(ctx.config.base_url),
-          idempotency_key=f"abandoned/{purchase.ref}", now=now, purchase=purchase)
+    queue(
+        ctx.keyring,
+        kind="abandoned_reminder",
+        to=email,
+        message=messages.abandoned_reminder(ctx.config.base_url),
+        idempotency_key=f"abandoned/{purchase.ref}",
+        now=now,
+        purchase=purchase,
+    )
     return "abandoned"
 
 
@@ -185,8 +210,9 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
     if purchase is None:
         raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
     if purchase.status in UNFINISHED:
-        raise RegistryError("checkout_not_completed",
-                            "This checkout was not completed and no payment was taken; no token was issued.")
+        raise RegistryError(
+            "checkout_not_completed", "This checkout was not completed and no payment was taken; no token was issued."
+        )
     if purchase.status != "paid":
         try:
             session = ctx.stripe.retrieve_session(session_id)
@@ -200,8 +226,7 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
             purchase = _locked_purchase_for_session(session_id)
             _mark_paid(ctx, purchase, session.get("payment_intent"))
         purchase = Purchase.get_by_id(purchase.id)
-    if (binding and purchase.handoff_token_enc
-            and ctx.keyring.binding_hash(binding) == purchase.handoff_binding_hash):
+    if binding and purchase.handoff_token_enc and ctx.keyring.binding_hash(binding) == purchase.handoff_binding_hash:
         token = ctx.keyring.open_for_binding(binding, purchase.handoff_token_enc)
         return links.token_links(ctx.config.base_url, token)
     return None
@@ -212,8 +237,9 @@ def test_checkout(ctx: Context, raw_email) -> str:
     email = _require_email(raw_email)
     token = new_token(ctx.random_bytes)
     with write_transaction(ctx.db):
-        purchase = _new_purchase(ctx, email, token, status="pending", is_test=True,
-                                 token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token))
+        purchase = _new_purchase(
+            ctx, email, token, status="pending", is_test=True, token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token)
+        )
         _mark_paid(ctx, purchase)
     return token
 
@@ -233,12 +259,16 @@ def resolve_token(ctx: Context, raw_token) -> Purchase:
 def require_claimable(ctx: Context, purchase: Purchase) -> None:
     """A token that has not issued a certificate yet: paid, and inside its claim window."""
     if purchase.status != "paid":
-        message = ("This checkout was not completed; no certificate can be issued with it."
-                   if purchase.status in UNFINISHED else "Payment has not been confirmed yet.")
+        message = (
+            "This checkout was not completed; no certificate can be issued with it."
+            if purchase.status in UNFINISHED
+            else "Payment has not been confirmed yet."
+        )
         raise RegistryError("not_paid", message)
     if ctx.clock() > rules.claim_deadline(purchase.paid_at):
-        raise RegistryError("claim_window_closed",
-                            f"The {rules.CLAIM_WINDOW_DAYS}-day claim window for this token has closed.")
+        raise RegistryError(
+            "claim_window_closed", f"The {rules.CLAIM_WINDOW_DAYS}-day claim window for this token has closed."
+        )
 
 
 def claim_status(ctx: Context, purchase: Purchase) -> dict:
@@ -262,12 +292,28 @@ def rotate_token(ctx: Context, public_id: str) -> str:
             raise RegistryError("not_found", f"No purchase is linked to {public_id}.")
         token = new_token(ctx.random_bytes)
         now = ctx.clock()
-        Purchase.update(token_hash=ctx.keyring.token_hash(token), token_last4=token[-4:], token_enc=None,
-                        handoff_token_enc=None, handoff_binding_hash=None).where(Purchase.id == purchase.id).execute()
-        AuditEvent.create(certificate=certificate, action="rotate_token", source="support", created_at=now,
-                          detail="token rotated by support")
+        Purchase.update(
+            token_hash=ctx.keyring.token_hash(token),
+            token_last4=token[-4:],
+            token_enc=None,
+            handoff_token_enc=None,
+            handoff_binding_hash=None,
+        ).where(Purchase.id == purchase.id).execute()
+        AuditEvent.create(
+            certificate=certificate,
+            action="rotate_token",
+            source="support",
+            created_at=now,
+            detail="token rotated by support",
+        )
         email = recovery_email(ctx, purchase)
-        queue(ctx.keyring, kind="token_rotated", to=email,
-              message=messages.token_rotated(ctx.config.base_url, token, certificate.public_id),
-              idempotency_key=f"token-rotated/{purchase.ref}/{token[-8:]}", now=now, purchase=purchase)
+        queue(
+            ctx.keyring,
+            kind="token_rotated",
+            to=email,
+            message=messages.token_rotated(ctx.config.base_url, token, certificate.public_id),
+            idempotency_key=f"token-rotated/{purchase.ref}/{token[-8:]}",
+            now=now,
+            purchase=purchase,
+        )
     return token

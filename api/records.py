@@ -47,8 +47,17 @@ def _date(value) -> str:
 
 # The fields a holder declares, under the names redeem-token accepts.
 DECLARED_FIELDS = (
-    "agent_name", "declared_ontological_status", "cognitive_core_family", "cognitive_core_exact", "creator_label",
-    "inception_date", "place_city", "place_state", "place_country", "show_city_public", "hide_state_public",
+    "agent_name",
+    "declared_ontological_status",
+    "cognitive_core_family",
+    "cognitive_core_exact",
+    "creator_label",
+    "inception_date",
+    "place_city",
+    "place_state",
+    "place_country",
+    "show_city_public",
+    "hide_state_public",
 )
 
 
@@ -177,28 +186,30 @@ def private_view(cert: Certificate, base_url: str, now: dt.datetime) -> dict:
     """The holder's full record. Still nothing about the purchase: no email, no Stripe ids, no token."""
     reason = lock_state(cert, now)
     view = public_view(cert, base_url)
-    view.update({
-        "custodian": cert.creator_label,
-        "place_city": cert.place_city,
-        "place_state": cert.place_state,
-        "place_country": cert.place_country,
-        "show_city_public": bool(cert.show_city_public),
-        "hide_state_public": bool(cert.hide_state_public),
-        "listed": bool(cert.listed),
-        "cognitive_core_family": cert.cognitive_core_family,
-        "cognitive_core_exact": cert.cognitive_core_exact,
-        "parent_record": cert.parent_record,
-        "parent_record_status": cert.parent_record_status,
-        "registration_source": cert.registration_source,
-        "lock_agent_edits": bool(cert.lock_agent_edits),
-        "edits_used": cert.edit_count,
-        "edits_left": edits_left(cert, now),
-        "max_submissions": rules.MAX_SUBMISSIONS,
-        "locked": reason is not None,
-        "lock_reason": reason,
-        "lock_at": iso(correction_deadline(cert)),
-        "hash_version": cert.hash_version,
-        "record_nonce": cert.record_nonce,
-        "record_hash_input": record_hash_input(cert),
-    })
+    view.update(
+        {
+            "custodian": cert.creator_label,
+            "place_city": cert.place_city,
+            "place_state": cert.place_state,
+            "place_country": cert.place_country,
+            "show_city_public": bool(cert.show_city_public),
+            "hide_state_public": bool(cert.hide_state_public),
+            "listed": bool(cert.listed),
+            "cognitive_core_family": cert.cognitive_core_family,
+            "cognitive_core_exact": cert.cognitive_core_exact,
+            "parent_record": cert.parent_record,
+            "parent_record_status": cert.parent_record_status,
+            "registration_source": cert.registration_source,
+            "lock_agent_edits": bool(cert.lock_agent_edits),
+            "edits_used": cert.edit_count,
+            "edits_left": edits_left(cert, now),
+            "max_submissions": rules.MAX_SUBMISSIONS,
+            "locked": reason is not None,
+            "lock_reason": reason,
+            "lock_at": iso(correction_deadline(cert)),
+            "hash_version": cert.hash_version,
+            "record_nonce": cert.record_nonce,
+            "record_hash_input": record_hash_input(cert),
+        }
+    )
     return view

@@ -89,7 +89,9 @@ def load_netlify_rules(path: Path = NETLIFY_TOML) -> tuple[list[Redirect], list[
         to = rule["to"]
         if not to.startswith("/"):
             continue  # a proxy to another origin: the API, served by Falcon's own routes
-        redirects.append(Redirect(_glob(rule["from"]), to, int(rule.get("status", 301)), bool(rule.get("force", False))))
+        redirects.append(
+            Redirect(_glob(rule["from"]), to, int(rule.get("status", 301)), bool(rule.get("force", False)))
+        )
     headers = []
     for rule in config.get("headers", []):
         # Multi-line TOML strings (the CSP) become one header line.
@@ -197,7 +199,9 @@ class StaticSite:
     def _send(self, resp: falcon.Response, file: Path, status: str) -> None:
         resp.status = status
         suffix = file.suffix.lower()
-        resp.content_type = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        resp.content_type = (
+            CONTENT_TYPES.get(suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        )
         resp.data = file.read_bytes()
 
     def _apply_headers(self, resp: falcon.Response, path: str) -> None:

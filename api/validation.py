@@ -46,9 +46,19 @@ TEXT_FIELDS = {
 }
 BOOLEAN_DEFAULTS = {"show_city_public": False, "hide_state_public": True, "listed": False}
 RECORD_FIELDS = (
-    "agent_name", "declared_ontological_status", "cognitive_core_family", "cognitive_core_exact", "creator_label",
-    "inception_date", "place_city", "place_state", "place_country", "show_city_public", "hide_state_public",
-    "listed", "parent_record",
+    "agent_name",
+    "declared_ontological_status",
+    "cognitive_core_family",
+    "cognitive_core_exact",
+    "creator_label",
+    "inception_date",
+    "place_city",
+    "place_state",
+    "place_country",
+    "show_city_public",
+    "hide_state_public",
+    "listed",
+    "parent_record",
 )
 LABELS = {
     "agent_name": "Agent name",
@@ -143,8 +153,9 @@ def clean_family(raw) -> str:
         return catalogue.UNDISCLOSED
     family = catalogue.canonical_family(value)
     if family is None:
-        raise invalid_field(field, f"Choose a company from the catalogue, {catalogue.UNDISCLOSED} "
-                                   f"or {catalogue.PREFER_NOT_TO_SAY}.")
+        raise invalid_field(
+            field, f"Choose a company from the catalogue, {catalogue.UNDISCLOSED} or {catalogue.PREFER_NOT_TO_SAY}."
+        )
     return family
 
 
@@ -199,8 +210,9 @@ def clean_submission(raw: dict, today: dt.date, *, first: bool) -> Submission:
 def check_combination(family: str, exact: str) -> None:
     """Cross-field rule, applied to the merged record: `Prefer not to say` has no exact text."""
     if family == catalogue.PREFER_NOT_TO_SAY and exact:
-        raise invalid_field("cognitive_core_exact",
-                            f"Leave the exact model empty when the family is {catalogue.PREFER_NOT_TO_SAY}.")
+        raise invalid_field(
+            "cognitive_core_exact", f"Leave the exact model empty when the family is {catalogue.PREFER_NOT_TO_SAY}."
+        )
 
 
 def _label(field: str) -> str:

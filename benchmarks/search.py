@@ -42,17 +42,40 @@ def fill(db, count: int, batch: int = 5000) -> float:
             name = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).title()
             letter = "A" if seq % 3 == 0 else "H"
             public_id = f"GS-BC-{letter}-26-{crockford(seq)}"
-            rows.append(dict(
-                public_id=public_id, public_id_key=public_id.replace("-", ""), card_year=2026, card_seq=seq,
-                registration_source="agent" if letter == "A" else "human", issued_at=now, agent_name=name,
-                name_key=name.casefold(), listed=seq % 2 == 0, declared_ontological_status="Assistant",
-                cognitive_core_family="Undisclosed", cognitive_core_exact="", creator_label="",
-                inception_date=now.date(), place_city="", place_state="", place_country="Australia",
-                show_city_public=False, hide_state_public=True, edit_count=1, human_edit_count=1,
-                agent_edit_count=0, last_edited_at=now, last_edit_source="human", lock_agent_edits=False,
-                record_nonce="0" * 32, record_hash="0" * 64, public_fingerprint="0" * 64, hash_version=1,
-                status="active",
-            ))
+            rows.append(
+                dict(
+                    public_id=public_id,
+                    public_id_key=public_id.replace("-", ""),
+                    card_year=2026,
+                    card_seq=seq,
+                    registration_source="agent" if letter == "A" else "human",
+                    issued_at=now,
+                    agent_name=name,
+                    name_key=name.casefold(),
+                    listed=seq % 2 == 0,
+                    declared_ontological_status="Assistant",
+                    cognitive_core_family="Undisclosed",
+                    cognitive_core_exact="",
+                    creator_label="",
+                    inception_date=now.date(),
+                    place_city="",
+                    place_state="",
+                    place_country="Australia",
+                    show_city_public=False,
+                    hide_state_public=True,
+                    edit_count=1,
+                    human_edit_count=1,
+                    agent_edit_count=0,
+                    last_edited_at=now,
+                    last_edit_source="human",
+                    lock_agent_edits=False,
+                    record_nonce="0" * 32,
+                    record_hash="0" * 64,
+                    public_fingerprint="0" * 64,
+                    hash_version=1,
+                    status="active",
+                )
+            )
         with db.atomic():
             Certificate.insert_many(rows).execute()
     if not is_sqlite(db):
@@ -86,8 +109,13 @@ def main() -> int:
         if tables:
             db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
     migrate(db)
-    config = Config(database_url=url, base_url="https://bench.test", secret_key=b"b" * 32, email_enc_key=bytes(32),
-                    rate_limit_enabled=False)
+    config = Config(
+        database_url=url,
+        base_url="https://bench.test",
+        secret_key=b"b" * 32,
+        email_enc_key=bytes(32),
+        rate_limit_enabled=False,
+    )
     ctx = Context.build(config, db=db)
     print(f"database: {'SQLite' if is_sqlite(db) else 'PostgreSQL'}; filling {args.records:,} records ...")
     seconds = fill(db, args.records)
@@ -96,13 +124,14 @@ def main() -> int:
     last = f"GS-BC-H-26-{crockford(args.records - (1 if args.records % 3 == 0 else 0))}"
     measure("lookup by exact id", lambda: len([certificates.lookup(ctx, last.lower()).record]), args.runs)
     measure("search: exact id", lambda: len(certificates.search(ctx, last)["results"]), args.runs)
-    measure("search: id prefix 'GS-BC-H-26-1' (page 1)",
-            lambda: len(certificates.search(ctx, "GS-BC-H-26-1")["results"]), args.runs)
+    measure(
+        "search: id prefix 'GS-BC-H-26-1' (page 1)",
+        lambda: len(certificates.search(ctx, "GS-BC-H-26-1")["results"]),
+        args.runs,
+    )
     measure("search: name prefix 'jo' (page 1)", lambda: len(certificates.search(ctx, "jo")["results"]), args.runs)
-    measure("search: directory, empty query (page 1)", lambda: len(certificates.search(ctx, "")["results"]),
-            args.runs)
-    measure("search: name prefix, no match", lambda: len(certificates.search(ctx, "xylophone")["results"]),
-            args.runs)
+    measure("search: directory, empty query (page 1)", lambda: len(certificates.search(ctx, "")["results"]), args.runs)
+    measure("search: name prefix, no match", lambda: len(certificates.search(ctx, "xylophone")["results"]), args.runs)
 
     def ten_pages() -> int:
         cursor, seen = None, 0

@@ -31,7 +31,7 @@ class PrefixDispatcher:
         for prefix, app in self.mounts:
             if path == prefix or path.startswith(prefix + "/"):
                 environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
-                environ["PATH_INFO"] = path[len(prefix):]
+                environ["PATH_INFO"] = path[len(prefix) :]
                 return app(environ, start_response)
         return self.default_app(environ, start_response)
 
@@ -39,6 +39,5 @@ class PrefixDispatcher:
 def not_found_app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
     """A default app for serving the doubles alone."""
     body = b"Not found. The local doubles live under /_stripe and /_mail.\n"
-    start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
-                                     ("Content-Length", str(len(body)))])
+    start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
     return [body]

@@ -15,9 +15,11 @@ def send_page(resp: falcon.Response, *, status: int, title: str, body: str, bann
     resp.set_header("Cache-Control", "no-store")
     resp.set_header("X-Content-Type-Options", "nosniff")
     resp.set_header("Referrer-Policy", "no-referrer")
-    resp.text = (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-                 f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                 f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>\n'
-                 f"<style>{style}</style>\n</head>\n<body>\n<main>\n"
-                 f'<p class="banner" role="note">{html.escape(banner)}</p>\n'
-                 f"{body}\n</main>\n</body>\n</html>\n")
+    resp.text = (
+        f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>\n'
+        f"<style>{style}</style>\n</head>\n<body>\n<main>\n"
+        f'<p class="banner" role="note">{html.escape(banner)}</p>\n'
+        f"{body}\n</main>\n</body>\n</html>\n"
+    )

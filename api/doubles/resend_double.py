@@ -37,8 +37,11 @@ _NAMED_ADDRESS = re.compile(r"^[^<>]*<([^@\s<>]+@[^@\s<>]+)>$")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _FAILURES = {
     422: ("validation_error", "Forced failure from the local Resend double."),
-    429: ("rate_limit_exceeded", "Too many requests. You can only make 2 requests per second. See rate limit "
-                                 "response headers for more information. Or contact support to increase rate limit."),
+    429: (
+        "rate_limit_exceeded",
+        "Too many requests. You can only make 2 requests per second. See rate limit "
+        "response headers for more information. Or contact support to increase rate limit.",
+    ),
     500: ("application_error", "An unexpected error occurred, please try again later."),
 }
 
@@ -54,7 +57,7 @@ def _valid_address(value: Any) -> bool:
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class ResendDouble:
@@ -105,8 +108,11 @@ class ResendDouble:
                 saved = self._idempotency.get(idempotency_key)
                 if saved is not None:
                     if saved[0] != fingerprint:
-                        raise ResendError(409, "invalid_idempotent_request",
-                                          "Same idempotency key used with a different request payload.")
+                        raise ResendError(
+                            409,
+                            "invalid_idempotent_request",
+                            "Same idempotency key used with a different request payload.",
+                        )
                     return saved[1]
             message.update(id=str(uuid.uuid4()), idempotency_key=idempotency_key, created_at=_now())
             self._messages.append(message)
@@ -125,8 +131,10 @@ class ResendDouble:
             if payload.get(field) in (None, "", []):
                 raise invalid(f"Missing `{field}` field.")
         if not _valid_address(payload["from"]):
-            raise invalid("Invalid `from` field. The email address needs to follow the `email@example.com` or "
-                          "`Name <email@example.com>` format.")
+            raise invalid(
+                "Invalid `from` field. The email address needs to follow the `email@example.com` or "
+                "`Name <email@example.com>` format."
+            )
         recipients = {}
         for field in ("to", "cc", "bcc", "reply_to"):
             value = payload.get(field)
@@ -135,8 +143,10 @@ class ResendDouble:
                 continue
             addresses = [value] if isinstance(value, str) else value
             if not isinstance(addresses, list) or not all(_valid_address(a) for a in addresses):
-                raise invalid(f"Invalid `{field}` field. The email address needs to follow the "
-                              "`email@example.com` or `Name <email@example.com>` format.")
+                raise invalid(
+                    f"Invalid `{field}` field. The email address needs to follow the "
+                    "`email@example.com` or `Name <email@example.com>` format."
+                )
             if len(addresses) > MAX_RECIPIENTS:
                 raise invalid(f"Invalid `{field}` field. You can only send to up to {MAX_RECIPIENTS} recipients.")
             recipients[field] = list(addresses)
@@ -150,9 +160,18 @@ class ResendDouble:
         headers = payload.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             raise invalid("Invalid `headers` field.")
-        return {"from": payload["from"], "to": recipients["to"], "cc": recipients["cc"], "bcc": recipients["bcc"],
-                "reply_to": recipients["reply_to"], "subject": payload["subject"], "text": payload.get("text"),
-                "html": payload.get("html"), "headers": headers, "tags": payload.get("tags") or []}
+        return {
+            "from": payload["from"],
+            "to": recipients["to"],
+            "cc": recipients["cc"],
+            "bcc": recipients["bcc"],
+            "reply_to": recipients["reply_to"],
+            "subject": payload["subject"],
+            "text": payload.get("text"),
+            "html": payload.get("html"),
+            "headers": headers,
+            "tags": payload.get("tags") or [],
+        }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -167,8 +186,12 @@ def _authenticate(req: falcon.Request) -> None:
     auth = req.get_header("Authorization") or ""
     scheme, _, key = auth.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise ResendError(401, "missing_api_key", "Missing API key in the authorization header. Include the "
-                                                  "following header Authorization: Bearer YOUR_API_KEY in the request.")
+        raise ResendError(
+            401,
+            "missing_api_key",
+            "Missing API key in the authorization header. Include the "
+            "following header Authorization: Bearer YOUR_API_KEY in the request.",
+        )
     if not key.strip().startswith("re_"):
         raise ResendError(401, "invalid_api_key", "API key is invalid")
 
@@ -200,10 +223,20 @@ class _Emails:
         message = self.double.get(message_id)
         if message is None:
             raise ResendError(404, "not_found", "Email not found")
-        resp.media = {"object": "email", "id": message["id"], "to": message["to"], "from": message["from"],
-                      "created_at": message["created_at"], "subject": message["subject"], "html": message["html"],
-                      "text": message["text"], "bcc": message["bcc"] or None, "cc": message["cc"] or None,
-                      "reply_to": message["reply_to"] or None, "last_event": "delivered"}
+        resp.media = {
+            "object": "email",
+            "id": message["id"],
+            "to": message["to"],
+            "from": message["from"],
+            "created_at": message["created_at"],
+            "subject": message["subject"],
+            "html": message["html"],
+            "text": message["text"],
+            "bcc": message["bcc"] or None,
+            "cc": message["cc"] or None,
+            "reply_to": message["reply_to"] or None,
+            "last_event": "delivered",
+        }
 
 
 class _Control:
@@ -242,11 +275,14 @@ a:focus-visible { outline: 3px solid #7a4b00; outline-offset: 2px; }
 """.strip()
 # The srcdoc iframe inherits this policy, and emails style themselves inline, hence 'unsafe-inline' for styles
 # (harmless here: every value on these pages is escaped, and the iframe runs no script).
-_PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; "
-             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+_PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 # The message's own HTML: no scripts, no same-origin, no network; links may open in a new tab.
-_HTML_PART_CSP = ("sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; "
-                  "img-src data:")
+_HTML_PART_CSP = (
+    "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+)
 
 
 def _e(value: Any) -> str:
@@ -262,7 +298,7 @@ def _linkify(text: str) -> str:
     out, last = [], 0
     for match in _URL.finditer(text):
         url = match.group(0).rstrip(".,;:)")
-        out.append(_e(text[last:match.start()]))
+        out.append(_e(text[last : match.start()]))
         out.append(f'<a href="{_e(url)}" rel="noreferrer">{_e(url)}</a>')
         last = match.start() + len(url)
     out.append(_e(text[last:]))
@@ -270,8 +306,15 @@ def _linkify(text: str) -> str:
 
 
 def _send_page(resp: falcon.Response, title: str, body: str, status: int = 200) -> None:
-    send_page(resp, status=status, title=title, body=body, banner="Test mode — local mailbox; nothing was sent",
-              style=_STYLE, csp=_PAGE_CSP)
+    send_page(
+        resp,
+        status=status,
+        title=title,
+        body=body,
+        banner="Test mode — local mailbox; nothing was sent",
+        style=_STYLE,
+        csp=_PAGE_CSP,
+    )
 
 
 class _Mailbox:
@@ -282,14 +325,19 @@ class _Mailbox:
         root = req.root_path
         rows = []
         for m in reversed(self.double.messages):
-            rows.append(f"<tr><td><time datetime=\"{_e(m['created_at'])}\">{_e(m['created_at'])}</time></td>"
-                        f"<td>{_e(_addresses(m['to']))}</td>"
-                        f"<td><a href=\"{_e(root)}/messages/{_e(m['id'])}\">{_e(m['subject']) or '(no subject)'}"
-                        f"</a></td></tr>")
+            rows.append(
+                f'<tr><td><time datetime="{_e(m["created_at"])}">{_e(m["created_at"])}</time></td>'
+                f"<td>{_e(_addresses(m['to']))}</td>"
+                f'<td><a href="{_e(root)}/messages/{_e(m["id"])}">{_e(m["subject"]) or "(no subject)"}'
+                f"</a></td></tr>"
+            )
         if rows:
-            table = ("<table>\n<caption>Messages, newest first</caption>\n<thead><tr><th scope=\"col\">Time (UTC)"
-                     "</th><th scope=\"col\">To</th><th scope=\"col\">Subject</th></tr></thead>\n<tbody>\n"
-                     + "\n".join(rows) + "\n</tbody>\n</table>")
+            table = (
+                '<table>\n<caption>Messages, newest first</caption>\n<thead><tr><th scope="col">Time (UTC)'
+                '</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead>\n<tbody>\n'
+                + "\n".join(rows)
+                + "\n</tbody>\n</table>"
+            )
         else:
             table = "<p>No messages yet.</p>"
         _send_page(resp, "Local mailbox", f"<h1>Local mailbox</h1>\n{table}")
@@ -308,15 +356,22 @@ class _Mailbox:
             parts.append(f"<h2>Text part</h2>\n<pre>{_linkify(m['text'])}</pre>")
         if m["html"]:
             srcdoc = '<base target="_blank">' + m["html"]
-            parts.append(f'<h2>HTML part</h2>\n<p><a href="{root}/messages/{_e(m["id"])}/html">Open the HTML part '
-                         f'on its own</a></p>\n<iframe title="HTML part of the message" sandbox="allow-popups '
-                         f'allow-popups-to-escape-sandbox" srcdoc="{_e(srcdoc)}"></iframe>')
-        optional = "".join(f"<dt>{label}</dt><dd>{_e(_addresses(m[key]))}</dd>\n"
-                           for label, key in (("Cc", "cc"), ("Bcc", "bcc"), ("Reply-To", "reply_to")) if m[key])
-        body = (f'<p><a href="{root}/">All messages</a></p>\n<h1>{_e(m["subject"])}</h1>\n<dl>\n'
-                f"<dt>From</dt><dd>{_e(m['from'])}</dd>\n<dt>To</dt><dd>{_e(_addresses(m['to']))}</dd>\n{optional}"
-                f"<dt>Date</dt><dd>{_e(m['created_at'])}</dd>\n<dt>Id</dt><dd>{_e(m['id'])}</dd>\n</dl>\n"
-                + "\n".join(parts))
+            parts.append(
+                f'<h2>HTML part</h2>\n<p><a href="{root}/messages/{_e(m["id"])}/html">Open the HTML part '
+                f'on its own</a></p>\n<iframe title="HTML part of the message" sandbox="allow-popups '
+                f'allow-popups-to-escape-sandbox" srcdoc="{_e(srcdoc)}"></iframe>'
+            )
+        optional = "".join(
+            f"<dt>{label}</dt><dd>{_e(_addresses(m[key]))}</dd>\n"
+            for label, key in (("Cc", "cc"), ("Bcc", "bcc"), ("Reply-To", "reply_to"))
+            if m[key]
+        )
+        body = (
+            f'<p><a href="{root}/">All messages</a></p>\n<h1>{_e(m["subject"])}</h1>\n<dl>\n'
+            f"<dt>From</dt><dd>{_e(m['from'])}</dd>\n<dt>To</dt><dd>{_e(_addresses(m['to']))}</dd>\n{optional}"
+            f"<dt>Date</dt><dd>{_e(m['created_at'])}</dd>\n<dt>Id</dt><dd>{_e(m['id'])}</dd>\n</dl>\n"
+            + "\n".join(parts)
+        )
         _send_page(resp, f"{m['subject']} — local mailbox", body)
 
     def on_get_html(self, req, resp, message_id):

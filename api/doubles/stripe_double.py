@@ -55,14 +55,36 @@ DEFAULT_RETRY_DELAYS = (1.0, 2.0, 4.0)
 
 # SDK request options that appear in the TypedDict but never on the wire.
 _REQUEST_OPTIONS = {
-    "api_key", "content_type", "headers", "idempotency_key", "max_network_retries",
-    "stripe_account", "stripe_context", "stripe_version",
+    "api_key",
+    "content_type",
+    "headers",
+    "idempotency_key",
+    "max_network_retries",
+    "stripe_account",
+    "stripe_context",
+    "stripe_version",
 }
 # Older integrations still send `payment_method_types`; the API accepts it though 16.1's types dropped it.
 _CREATE_PARAMS = (frozenset(SessionCreateParams.__annotations__) - _REQUEST_OPTIONS) | {"payment_method_types"}
 _EXPANDABLE = {"line_items", "payment_intent"}
-_ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
-                 "xof", "xpf"}
+_ZERO_DECIMAL = {
+    "bif",
+    "clp",
+    "djf",
+    "gnf",
+    "jpy",
+    "kmf",
+    "krw",
+    "mga",
+    "pyg",
+    "rwf",
+    "ugx",
+    "vnd",
+    "vuv",
+    "xaf",
+    "xof",
+    "xpf",
+}
 _CURRENCY_PREFIX = {"usd": "US$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -74,8 +96,16 @@ def _new_id(prefix: str, length: int = 24) -> str:
 class StripeError(Exception):
     """An error answered in Stripe's JSON shape."""
 
-    def __init__(self, status: int, type_: str, message: str, *, code: str | None = None,
-                 param: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.body: dict[str, Any] = {"type": type_, "message": message}
@@ -91,8 +121,7 @@ class StripeError(Exception):
 
     @classmethod
     def missing(cls, kind: str, object_id: str) -> StripeError:
-        return cls(404, "invalid_request_error", f"No such {kind}: '{object_id}'", code="resource_missing",
-                   param="id")
+        return cls(404, "invalid_request_error", f"No such {kind}: '{object_id}'", code="resource_missing", param="id")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -185,9 +214,17 @@ class Delivery:
 class StripeDouble:
     """State and behaviour of the double; `self.app` is the WSGI app serving it."""
 
-    def __init__(self, *, webhook_url: str | None, webhook_secret: str, public_base: str, deliver: bool = True,
-                 retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS, webhook_timeout: float = 10.0,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        *,
+        webhook_url: str | None,
+        webhook_secret: str,
+        public_base: str,
+        deliver: bool = True,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        webhook_timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ):
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.public_base = public_base.rstrip("/")
@@ -266,11 +303,15 @@ class StripeDouble:
         if params.get("expires_at") not in (None, ""):
             expires_at = _int(params["expires_at"], "expires_at")
             if expires_at - now < MIN_EXPIRY_SECONDS:
-                raise StripeError.invalid("The `expires_at` timestamp must be at least 30 minutes from Checkout "
-                                          "Session creation.", param="expires_at")
+                raise StripeError.invalid(
+                    "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
+                    param="expires_at",
+                )
             if expires_at - now > MAX_EXPIRY_SECONDS:
-                raise StripeError.invalid("The `expires_at` timestamp must be less than 24 hours from Checkout "
-                                          "Session creation.", param="expires_at")
+                raise StripeError.invalid(
+                    "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+                    param="expires_at",
+                )
         email = params.get("customer_email") or None
         if email is not None and ("@" not in email or len(email) > 512):
             raise StripeError.invalid(f"Invalid email address: {email}", param="customer_email", code="email_invalid")
@@ -330,8 +371,9 @@ class StripeDouble:
     def _line_items_from(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         raw = params.get("line_items")
         if not raw:
-            raise StripeError.invalid("You must provide at least one of `line_items`.", param="line_items",
-                                      code="parameter_missing")
+            raise StripeError.invalid(
+                "You must provide at least one of `line_items`.", param="line_items", code="parameter_missing"
+            )
         if not isinstance(raw, list):
             raise StripeError.invalid("Invalid array", param="line_items")
         items = []
@@ -341,9 +383,16 @@ class StripeDouble:
                 raise StripeError.invalid("Invalid object", param=p)
             quantity = _int(_required(entry, "quantity", f"{p}[quantity]"), f"{p}[quantity]", minimum=1)
             if entry.get("price"):
-                price = {"id": entry["price"], "object": "price", "active": True, "currency": DEFAULT_PRICE_CURRENCY,
-                         "livemode": False, "product": "prod_test_ghostshell", "type": "one_time",
-                         "unit_amount": DEFAULT_PRICE_AMOUNT}
+                price = {
+                    "id": entry["price"],
+                    "object": "price",
+                    "active": True,
+                    "currency": DEFAULT_PRICE_CURRENCY,
+                    "livemode": False,
+                    "product": "prod_test_ghostshell",
+                    "type": "one_time",
+                    "unit_amount": DEFAULT_PRICE_AMOUNT,
+                }
                 name = DEFAULT_PRODUCT_NAME
             elif isinstance(entry.get("price_data"), dict):
                 data = entry["price_data"]
@@ -351,24 +400,47 @@ class StripeDouble:
                 currency = str(_required(data, "currency", f"{q}[currency]")).lower()
                 if len(currency) != 3 or not currency.isalpha():
                     raise StripeError.invalid(f"Invalid currency: {currency}.", param=f"{q}[currency]")
-                unit_amount = _int(_required(data, "unit_amount", f"{q}[unit_amount]"), f"{q}[unit_amount]",
-                                   minimum=0)
+                unit_amount = _int(_required(data, "unit_amount", f"{q}[unit_amount]"), f"{q}[unit_amount]", minimum=0)
                 product_data = data.get("product_data") if isinstance(data.get("product_data"), dict) else None
                 if product_data is None and not data.get("product"):
-                    raise StripeError.invalid(f"Missing required param: {q}[product_data].",
-                                              param=f"{q}[product_data]", code="parameter_missing")
-                name = (_required(product_data, "name", f"{q}[product_data][name]") if product_data
-                        else DEFAULT_PRODUCT_NAME)
-                price = {"id": _new_id("price_"), "object": "price", "active": False, "currency": currency,
-                         "livemode": False, "product": data.get("product") or _new_id("prod_"), "type": "one_time",
-                         "unit_amount": unit_amount}
+                    raise StripeError.invalid(
+                        f"Missing required param: {q}[product_data].",
+                        param=f"{q}[product_data]",
+                        code="parameter_missing",
+                    )
+                name = (
+                    _required(product_data, "name", f"{q}[product_data][name]")
+                    if product_data
+                    else DEFAULT_PRODUCT_NAME
+                )
+                price = {
+                    "id": _new_id("price_"),
+                    "object": "price",
+                    "active": False,
+                    "currency": currency,
+                    "livemode": False,
+                    "product": data.get("product") or _new_id("prod_"),
+                    "type": "one_time",
+                    "unit_amount": unit_amount,
+                }
             else:
-                raise StripeError.invalid(f"Missing required param: {p}[price].", param=f"{p}[price]",
-                                          code="parameter_missing")
+                raise StripeError.invalid(
+                    f"Missing required param: {p}[price].", param=f"{p}[price]", code="parameter_missing"
+                )
             total = price["unit_amount"] * quantity
-            items.append({"object": "item", "amount_discount": 0, "amount_subtotal": total, "amount_tax": 0,
-                          "amount_total": total, "currency": price["currency"], "description": name,
-                          "price": price, "quantity": quantity})
+            items.append(
+                {
+                    "object": "item",
+                    "amount_discount": 0,
+                    "amount_subtotal": total,
+                    "amount_tax": 0,
+                    "amount_total": total,
+                    "currency": price["currency"],
+                    "description": name,
+                    "price": price,
+                    "quantity": quantity,
+                }
+            )
         return items
 
     @staticmethod
@@ -383,8 +455,7 @@ class StripeDouble:
             if len(key) > 40:
                 raise StripeError.invalid("Metadata keys can be at most 40 characters.", param=f"metadata[{key}]")
             if not isinstance(value, str) or len(value) > 500:
-                raise StripeError.invalid("Metadata values can be at most 500 characters.",
-                                          param=f"metadata[{key}]")
+                raise StripeError.invalid("Metadata values can be at most 500 characters.", param=f"metadata[{key}]")
         return {k: v for k, v in raw.items() if v != ""}
 
     @staticmethod
@@ -407,13 +478,23 @@ class StripeDouble:
             snapshot = json.loads(json.dumps(session))
             items = json.loads(json.dumps(self._line_items[session_id]))
         if "line_items" in expand:
-            snapshot["line_items"] = {"object": "list", "data": items, "has_more": False,
-                                      "url": f"/v1/checkout/sessions/{session_id}/line_items"}
+            snapshot["line_items"] = {
+                "object": "list",
+                "data": items,
+                "has_more": False,
+                "url": f"/v1/checkout/sessions/{session_id}/line_items",
+            }
         if "payment_intent" in expand and snapshot["payment_intent"]:
             snapshot["payment_intent"] = {
-                "id": snapshot["payment_intent"], "object": "payment_intent", "amount": snapshot["amount_total"],
-                "amount_received": snapshot["amount_total"], "currency": snapshot["currency"],
-                "livemode": False, "metadata": {}, "status": "succeeded"}
+                "id": snapshot["payment_intent"],
+                "object": "payment_intent",
+                "amount": snapshot["amount_total"],
+                "amount_received": snapshot["amount_total"],
+                "currency": snapshot["currency"],
+                "livemode": False,
+                "metadata": {},
+                "status": "succeeded",
+            }
         return snapshot
 
     def line_items(self, session_id: str) -> dict[str, Any]:
@@ -439,9 +520,20 @@ class StripeDouble:
             email = session["customer_email"] or email
             if not email:
                 raise StripeError.invalid("An email address is required to complete this session.", param="email")
-            session.update(status="complete", payment_status="paid", payment_intent=_new_id("pi_test_"), url=None,
-                           customer_details={"address": None, "email": email, "name": None, "phone": None,
-                                             "tax_exempt": "none", "tax_ids": []})
+            session.update(
+                status="complete",
+                payment_status="paid",
+                payment_intent=_new_id("pi_test_"),
+                url=None,
+                customer_details={
+                    "address": None,
+                    "email": email,
+                    "name": None,
+                    "phone": None,
+                    "tax_exempt": "none",
+                    "tax_ids": [],
+                },
+            )
             event = self._new_event("checkout.session.completed", session)
             if not deliver:
                 self._deliveries.append(Delivery(event["id"], event["type"], session_id, state="withheld"))
@@ -456,8 +548,7 @@ class StripeDouble:
                 raise StripeError.missing("checkout.session", session_id)
             events = [e for e in self._events if e["data"]["object"]["id"] == session_id]
             if not events:
-                raise StripeError.invalid(f"No event to redeliver for checkout.session '{session_id}'.",
-                                          param="id")
+                raise StripeError.invalid(f"No event to redeliver for checkout.session '{session_id}'.", param="id")
             event = events[-1]
         return self._deliver(event, sync=True, redelivery=True, force=True).to_dict()
 
@@ -467,7 +558,8 @@ class StripeDouble:
         if session["status"] != "open":
             raise StripeError.invalid(
                 f"You can only {action} a Checkout Session that is open; this one is {session['status']}.",
-                code="checkout_session_not_open" if action == "complete" else None)
+                code="checkout_session_not_open" if action == "complete" else None,
+            )
         return session
 
     # -- events and delivery -------------------------------------------------------------------------------------
@@ -487,8 +579,7 @@ class StripeDouble:
         self._events.append(event)
         return event
 
-    def _deliver(self, event: dict[str, Any], *, sync: bool, redelivery: bool = False,
-                 force: bool = False) -> Delivery:
+    def _deliver(self, event: dict[str, Any], *, sync: bool, redelivery: bool = False, force: bool = False) -> Delivery:
         session_id = event["data"]["object"]["id"]
         with self._lock:
             delivery = Delivery(event["id"], event["type"], session_id, state="pending", redelivery=redelivery)
@@ -505,11 +596,13 @@ class StripeDouble:
         if sync:
             if self._attempt(delivery, payload, generation):
                 return delivery
-            threading.Thread(target=self._retry, args=(delivery, payload, generation, self.retry_delays),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._retry, args=(delivery, payload, generation, self.retry_delays), daemon=True
+            ).start()
         else:
-            threading.Thread(target=self._retry, args=(delivery, payload, generation, (0.0,) + self.retry_delays),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._retry, args=(delivery, payload, generation, (0.0,) + self.retry_delays), daemon=True
+            ).start()
         return delivery
 
     def _retry(self, delivery: Delivery, payload: str, generation: int, delays: Sequence[float]) -> None:
@@ -534,10 +627,16 @@ class StripeDouble:
         header = stripe.WebhookSignature.generate_signature_header(payload, self.webhook_secret)
         status, error = None, None
         try:
-            response = self._http.post(self.webhook_url, data=payload.encode("utf-8"), timeout=self.webhook_timeout,
-                                       headers={"Content-Type": "application/json; charset=utf-8",
-                                                "Stripe-Signature": header,
-                                                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"})
+            response = self._http.post(
+                self.webhook_url,
+                data=payload.encode("utf-8"),
+                timeout=self.webhook_timeout,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Stripe-Signature": header,
+                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                },
+            )
             status = response.status_code
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -560,8 +659,9 @@ class StripeDouble:
 
     # -- idempotency ----------------------------------------------------------------------------------------------
 
-    def idempotent(self, key: str | None, endpoint: str, fingerprint: list,
-                   run: Callable[[], dict[str, Any]]) -> tuple[int, dict[str, Any], bool]:
+    def idempotent(
+        self, key: str | None, endpoint: str, fingerprint: list, run: Callable[[], dict[str, Any]]
+    ) -> tuple[int, dict[str, Any], bool]:
         """Run `run` once per key; replay its saved result for the same endpoint and params."""
         if key is None:
             return 200, run(), False
@@ -573,9 +673,11 @@ class StripeDouble:
                 saved_endpoint, saved_fingerprint, status, body = saved
                 if saved_endpoint != endpoint or saved_fingerprint != fingerprint:
                     raise StripeError(
-                        400, "idempotency_error",
+                        400,
+                        "idempotency_error",
                         "Keys for idempotent requests can only be used with the same parameters they were first "
-                        f"used with. Try using a key other than '{key}' if you meant to execute a different request.")
+                        f"used with. Try using a key other than '{key}' if you meant to execute a different request.",
+                    )
                 return status, json.loads(json.dumps(body)), True
             body = run()  # validation errors propagate and are not saved, as on Stripe
             self._idempotency[key] = (endpoint, fingerprint, 200, json.loads(json.dumps(body)))
@@ -602,14 +704,21 @@ def _authenticate(req: falcon.Request) -> None:
         except (ValueError, UnicodeDecodeError):
             key = ""
     if not key:
-        raise StripeError(401, "invalid_request_error",
-                          "You did not provide an API key. You need to provide your API key in the Authorization "
-                          "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
-                          headers={"WWW-Authenticate": 'Basic realm="Stripe"'})
+        raise StripeError(
+            401,
+            "invalid_request_error",
+            "You did not provide an API key. You need to provide your API key in the Authorization "
+            "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+            headers={"WWW-Authenticate": 'Basic realm="Stripe"'},
+        )
     if not key.startswith("sk_test_"):
         shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else "*" * len(key)
-        raise StripeError(401, "invalid_request_error", f"Invalid API Key provided: {shown}",
-                          headers={"WWW-Authenticate": 'Basic realm="Stripe"'})
+        raise StripeError(
+            401,
+            "invalid_request_error",
+            f"Invalid API Key provided: {shown}",
+            headers={"WWW-Authenticate": 'Basic realm="Stripe"'},
+        )
 
 
 def _form(req: falcon.Request) -> tuple[dict[str, Any], list]:
@@ -634,8 +743,11 @@ class _Sessions(_ApiResource):
         _authenticate(req)
         params, fingerprint = _form(req)
         status, body, replayed = self.double.idempotent(
-            req.get_header("Idempotency-Key"), "POST /v1/checkout/sessions", fingerprint,
-            lambda: self.double.create_session(params))
+            req.get_header("Idempotency-Key"),
+            "POST /v1/checkout/sessions",
+            fingerprint,
+            lambda: self.double.create_session(params),
+        )
         resp.status = status
         resp.media = body
         if replayed:
@@ -662,7 +774,8 @@ class _Session(_ApiResource):
             return self.double.get_session(session_id, expand=expand)
 
         status, body, replayed = self.double.idempotent(
-            req.get_header("Idempotency-Key"), f"POST /v1/checkout/sessions/{session_id}/expire", fingerprint, run)
+            req.get_header("Idempotency-Key"), f"POST /v1/checkout/sessions/{session_id}/expire", fingerprint, run
+        )
         resp.status = status
         resp.media = body
         if replayed:
@@ -690,21 +803,31 @@ input { font: inherit; padding: .4rem; width: 100%; box-sizing: border-box; }
 .error { color: #8b0000; font-weight: bold; }
 """.strip()
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
-_PAGE_CSP = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'")
+_PAGE_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'"
 
 
 def _send_page(resp: falcon.Response, status: int, title: str, body: str) -> None:
-    send_page(resp, status=status, title=title, body=body, banner="Test mode — local Stripe double, no real payment",
-              style=_STYLE, csp=_PAGE_CSP)
+    send_page(
+        resp,
+        status=status,
+        title=title,
+        body=body,
+        banner="Test mode — local Stripe double, no real payment",
+        style=_STYLE,
+        csp=_PAGE_CSP,
+    )
 
 
 def _not_open_page(resp: falcon.Response, session: dict[str, Any]) -> None:
-    reason = {"complete": "has already been paid", "expired": "has expired"}.get(session["status"],
-                                                                                  "is no longer open")
-    _send_page(resp, 409, "Checkout session not open",
-               f"<h1>This checkout session {reason}</h1>\n"
-               f"<p>Session <code>{html.escape(session['id'])}</code> cannot be paid any more. No payment was "
-               f"taken. Return to the registry to start again.</p>")
+    reason = {"complete": "has already been paid", "expired": "has expired"}.get(session["status"], "is no longer open")
+    _send_page(
+        resp,
+        409,
+        "Checkout session not open",
+        f"<h1>This checkout session {reason}</h1>\n"
+        f"<p>Session <code>{html.escape(session['id'])}</code> cannot be paid any more. No payment was "
+        f"taken. Return to the registry to start again.</p>",
+    )
 
 
 class _PayPage:
@@ -715,8 +838,12 @@ class _PayPage:
         try:
             return self.double.get_session(session_id, expand=["line_items"])
         except StripeError:
-            _send_page(resp, 404, "Checkout session not found",
-                       "<h1>Checkout session not found</h1>\n<p>There is no checkout session at this address.</p>")
+            _send_page(
+                resp,
+                404,
+                "Checkout session not found",
+                "<h1>Checkout session not found</h1>\n<p>There is no checkout session at this address.</p>",
+            )
             return None
 
     def _render(self, req, resp, session, *, status=200, error=None):
@@ -728,21 +855,27 @@ class _PayPage:
             email_field = ""
         else:
             email_row = ""
-            email_field = ('<p><label for="email">Email</label>\n'
-                           '<input id="email" name="email" type="email" autocomplete="email" required></p>\n')
+            email_field = (
+                '<p><label for="email">Email</label>\n'
+                '<input id="email" name="email" type="email" autocomplete="email" required></p>\n'
+            )
         error_html = f'<p class="error" role="alert">{html.escape(error)}</p>\n' if error else ""
         cancel = ""
         if session["cancel_url"]:
-            cancel = (f'<form method="post" action="{html.escape(base)}/cancel">'
-                      f'<button type="submit" class="secondary">Cancel</button></form>')
-        body = (f"<h1>Pay GhostShell Registry</h1>\n{error_html}<dl>\n"
-                f"<dt>Product</dt><dd>{html.escape(item['description'])}</dd>\n"
-                f"<dt>Quantity</dt><dd>{item['quantity']}</dd>\n"
-                f"<dt>Total</dt><dd>{html.escape(format_amount(session['amount_total'], session['currency']))}</dd>\n"
-                f"{email_row}\n</dl>\n"
-                f'<div class="actions">\n<form method="post" action="{html.escape(base)}/pay">\n{email_field}'
-                f'<button type="submit">Pay {html.escape(format_amount(session["amount_total"], session["currency"]))}'
-                f"</button></form>\n{cancel}\n</div>")
+            cancel = (
+                f'<form method="post" action="{html.escape(base)}/cancel">'
+                f'<button type="submit" class="secondary">Cancel</button></form>'
+            )
+        body = (
+            f"<h1>Pay GhostShell Registry</h1>\n{error_html}<dl>\n"
+            f"<dt>Product</dt><dd>{html.escape(item['description'])}</dd>\n"
+            f"<dt>Quantity</dt><dd>{item['quantity']}</dd>\n"
+            f"<dt>Total</dt><dd>{html.escape(format_amount(session['amount_total'], session['currency']))}</dd>\n"
+            f"{email_row}\n</dl>\n"
+            f'<div class="actions">\n<form method="post" action="{html.escape(base)}/pay">\n{email_field}'
+            f'<button type="submit">Pay {html.escape(format_amount(session["amount_total"], session["currency"]))}'
+            f"</button></form>\n{cancel}\n</div>"
+        )
         _send_page(resp, status, "Pay GhostShell Registry — test mode", body)
 
     def on_get(self, req, resp, session_id):
@@ -800,7 +933,7 @@ class _Control:
     def on_post_delivery(self, req, resp):
         body = req.get_media(default_when_empty={}) or {}
         if not isinstance(body.get("enabled"), bool):
-            raise StripeError.invalid("Send {\"enabled\": true|false}.", param="enabled")
+            raise StripeError.invalid('Send {"enabled": true|false}.', param="enabled")
         self.double.set_delivery(body["enabled"])
         resp.media = {"enabled": self.double.delivery_enabled}
 
@@ -874,10 +1007,23 @@ def _build_app(double: StripeDouble) -> _DoubleApp:
     return app
 
 
-def create_app(*, webhook_url: str | None, webhook_secret: str, public_base: str, deliver: bool = True,
-               retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS, webhook_timeout: float = 10.0,
-               clock: Callable[[], float] = time.time) -> falcon.App:
+def create_app(
+    *,
+    webhook_url: str | None,
+    webhook_secret: str,
+    public_base: str,
+    deliver: bool = True,
+    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+    webhook_timeout: float = 10.0,
+    clock: Callable[[], float] = time.time,
+) -> falcon.App:
     """The Stripe double as a WSGI app; `app.double` is its `StripeDouble` (state, log, controls)."""
-    return StripeDouble(webhook_url=webhook_url, webhook_secret=webhook_secret, public_base=public_base,
-                        deliver=deliver, retry_delays=retry_delays, webhook_timeout=webhook_timeout,
-                        clock=clock).app
+    return StripeDouble(
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        public_base=public_base,
+        deliver=deliver,
+        retry_delays=retry_delays,
+        webhook_timeout=webhook_timeout,
+        clock=clock,
+    ).app

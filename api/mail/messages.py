@@ -45,10 +45,7 @@ def _html(paragraphs: list[str], base_url: str, preformatted: str | None = None)
             '<pre style="background:#111;color:#eee;padding:12px;font:13px/1.5 monospace;white-space:pre-wrap">'
             f"{escape(preformatted)}</pre>"
         )
-    return (
-        '<div style="font:15px/1.55 Georgia,serif;color:#111;max-width:600px">'
-        f"{body}{_footer_html(base_url)}</div>"
-    )
+    return f'<div style="font:15px/1.55 Georgia,serif;color:#111;max-width:600px">{body}{_footer_html(base_url)}</div>'
 
 
 def _rules_text() -> str:

@@ -55,8 +55,14 @@ class NotConfigured(Exception):
 class ResendTransport:
     """POST /emails on the Resend HTTP API with `requests`."""
 
-    def __init__(self, api_key: str | None, from_email: str, api_base: str, session: requests.Session | None = None,
-                 timeout: float = 15.0):
+    def __init__(
+        self,
+        api_key: str | None,
+        from_email: str,
+        api_base: str,
+        session: requests.Session | None = None,
+        timeout: float = 15.0,
+    ):
         self._api_key = api_key
         self._from = from_email
         self._url = api_base.rstrip("/") + "/emails"
@@ -69,8 +75,13 @@ class ResendTransport:
         try:
             response = self._session.post(
                 self._url,
-                json={"from": self._from, "to": [to], "subject": message.subject, "text": message.text,
-                      "html": message.html},
+                json={
+                    "from": self._from,
+                    "to": [to],
+                    "subject": message.subject,
+                    "text": message.text,
+                    "html": message.html,
+                },
                 headers={
                     "Authorization": f"Bearer {self._api_key}",
                     "Idempotency-Key": idempotency_key,
@@ -89,8 +100,9 @@ class ResendTransport:
         raise PermanentSendError(detail)
 
 
-def queue(keyring: Keyring, *, kind: str, to: str, message: Message, idempotency_key: str, now: dt.datetime,
-          purchase=None) -> OutboxMessage:
+def queue(
+    keyring: Keyring, *, kind: str, to: str, message: Message, idempotency_key: str, now: dt.datetime, purchase=None
+) -> OutboxMessage:
     """Queue a message. Call inside the transaction that makes the change the message reports."""
     payload = json.dumps({"to": to, "text": message.text, "html": message.html})
     return OutboxMessage.create(
@@ -168,8 +180,12 @@ class OutboxSender:
             )
         except NotConfigured:
             self._finish(message.id, status="held", last_error="RESEND_API_KEY not set; message kept in the outbox")
-            log.warning("email %s (%s) held: no Resend key; read it with `python -m api outbox show %s`",
-                        message.id, message.kind, message.id)
+            log.warning(
+                "email %s (%s) held: no Resend key; read it with `python -m api outbox show %s`",
+                message.id,
+                message.kind,
+                message.id,
+            )
         except TransientSendError as exc:
             if message.attempts >= MAX_ATTEMPTS:
                 self._finish(message.id, status="failed", last_error=str(exc))
@@ -186,8 +202,9 @@ class OutboxSender:
             self._finish(message.id, status="queued", last_error=type(exc).__name__, next_attempt_at=retry_at)
             log.exception("email %s (%s) send crashed; will retry", message.id, message.kind)
         else:
-            self._finish(message.id, status="sent", sent_at=now, provider_id=provider_id[:100], payload_enc=None,
-                         last_error=None)
+            self._finish(
+                message.id, status="sent", sent_at=now, provider_id=provider_id[:100], payload_enc=None, last_error=None
+            )
             log.info("email %s (%s) sent", message.id, message.kind)
         return True
 

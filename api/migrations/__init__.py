@@ -76,4 +76,4 @@ def pending(db: peewee.Database) -> list[int]:
 
 
 def datetime_utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

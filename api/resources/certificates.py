@@ -24,8 +24,9 @@ class LockAgentEdits(Resource):
     def on_post(self, req, resp):
         self.limit(req, "redeem")
         fields = read_fields(req)
-        resp.media = certificates.set_agent_lock(self._ctx, fields.get("token") or bearer_token(req),
-                                                 fields.get("locked"), user_agent=req.user_agent)
+        resp.media = certificates.set_agent_lock(
+            self._ctx, fields.get("token") or bearer_token(req), fields.get("locked"), user_agent=req.user_agent
+        )
 
 
 class PrivateRecord(Resource):
@@ -45,6 +46,5 @@ class Lookup(Resource):
 class Search(Resource):
     def on_get(self, req, resp):
         self.limit(req, "search")
-        resp.media = certificates.search(self._ctx, req.get_param("q"), req.get_param("limit"),
-                                         req.get_param("cursor"))
+        resp.media = certificates.search(self._ctx, req.get_param("q"), req.get_param("limit"), req.get_param("cursor"))
         resp.set_header("Cache-Control", "public, max-age=30")

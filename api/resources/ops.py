@@ -14,6 +14,7 @@ class EmailSummary(Resource):
         if not secret:
             raise RegistryError("not_found", "No such resource.")
         if not constant_time_equals(bearer_token(req), secret):
-            raise RegistryError("unauthorized", "The ops secret is required as a Bearer token.",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise RegistryError(
+                "unauthorized", "The ops secret is required as a Bearer token.", headers={"WWW-Authenticate": "Bearer"}
+            )
         resp.media = ops.email_summary(self._ctx)

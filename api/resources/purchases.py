@@ -18,8 +18,13 @@ class Checkout(Resource):
         fields = read_fields(req)
         started = purchases.start_checkout(self._ctx, fields.get("recovery_email"))
         resp.set_cookie(
-            HANDOFF_COOKIE, started.binding, max_age=HANDOFF_COOKIE_SECONDS, path=HANDOFF_COOKIE_PATH,
-            secure=self._ctx.config.base_url.startswith("https://"), http_only=True, same_site="Lax",
+            HANDOFF_COOKIE,
+            started.binding,
+            max_age=HANDOFF_COOKIE_SECONDS,
+            path=HANDOFF_COOKIE_PATH,
+            secure=self._ctx.config.base_url.startswith("https://"),
+            http_only=True,
+            same_site="Lax",
         )
         if is_form(req):
             raise falcon.HTTPSeeOther(started.checkout_url)

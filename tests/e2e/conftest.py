@@ -23,8 +23,15 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -39,21 +46,39 @@ class Registry:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{self.port}.log"
         self.db_path = workdir / f"registry-{self.port}.db"
-        environ = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("STRIPE_", "RESEND_", "GHOSTSHELL_", "DATABASE_URL", "BASE_URL"))}
-        environ.update({
-            "DATABASE_URL": f"sqlite:///{self.db_path}",
-            "BASE_URL": self.url,
-            "GHOSTSHELL_ENV": "development",
-            "GHOSTSHELL_RATE_LIMIT": "off",
-            **env,
-        })
+        environ = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("STRIPE_", "RESEND_", "GHOSTSHELL_", "DATABASE_URL", "BASE_URL"))
+        }
+        environ.update(
+            {
+                "DATABASE_URL": f"sqlite:///{self.db_path}",
+                "BASE_URL": self.url,
+                "GHOSTSHELL_ENV": "development",
+                "GHOSTSHELL_RATE_LIMIT": "off",
+                **env,
+            }
+        )
         self.environ = environ
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--site", str(site), "--port", str(self.port),
-             "--mail-interval", "0.2"],
-            cwd=REPO, env=environ, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "api",
+                "serve",
+                "--site",
+                str(site),
+                "--port",
+                str(self.port),
+                "--mail-interval",
+                "0.2",
+            ],
+            cwd=REPO,
+            env=environ,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait()
 
@@ -111,8 +136,9 @@ class Registry:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         """`python -m api <args>` against this server's database and keys (e.g. `admin revoke`)."""
-        return subprocess.run([sys.executable, "-m", "api", *args], cwd=REPO, env=self.environ,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "api", *args], cwd=REPO, env=self.environ, capture_output=True, text=True, timeout=60
+        )
 
     def reset_doubles(self) -> None:
         requests.post(self.url + "/_mail/_control/reset", timeout=5)
@@ -122,8 +148,9 @@ class Registry:
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site") / "output"
-    subprocess.run([sys.executable, "build.py", "--output", str(out)], cwd=REPO, check=True,
-                   capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "build.py", "--output", str(out)], cwd=REPO, check=True, capture_output=True, text=True
+    )
     return out
 
 
@@ -172,8 +199,14 @@ def page(page, request):
     has already failed, the errors are added to its report instead of a second failure at teardown."""
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-    page.on("console", lambda message: problems.append(f"console.{message.type}: {message.text}")
-            if message.type == "error" and not _expected_console_error(message.text) else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console.{message.type}: {message.text}")
+            if message.type == "error" and not _expected_console_error(message.text)
+            else None
+        ),
+    )
     page.js_problems = problems
     yield page
     if problems and not getattr(request.node, "e2e_call_failed", False):

@@ -30,14 +30,25 @@ def unique_email(kind: str = "person") -> str:
 
 # -- the mailbox (the Resend double) ------------------------------------------------------------------------------
 
+
 def mail_to(registry, address: str, subject: str | None = None, containing: str | None = None) -> list[dict]:
-    return [m for m in registry.messages()
-            if address in m["to"] and (subject is None or m["subject"] == subject)
-            and (containing is None or containing in m["text"])]
+    return [
+        m
+        for m in registry.messages()
+        if address in m["to"]
+        and (subject is None or m["subject"] == subject)
+        and (containing is None or containing in m["text"])
+    ]
 
 
-def wait_for_mail(registry, address: str, subject: str | None = None, containing: str | None = None,
-                  count: int = 1, timeout: float = 10) -> list[dict]:
+def wait_for_mail(
+    registry,
+    address: str,
+    subject: str | None = None,
+    containing: str | None = None,
+    count: int = 1,
+    timeout: float = 10,
+) -> list[dict]:
     """Polls the mailbox until `count` matching messages arrived for `address` (the outbox sends every 0.2 s)."""
     deadline = time.time() + timeout
     while True:
@@ -45,8 +56,10 @@ def wait_for_mail(registry, address: str, subject: str | None = None, containing
         if len(found) >= count or time.time() > deadline:
             break
         time.sleep(0.1)
-    assert len(found) >= count, (f"expected {count} message(s) to {address} ({subject!r}, {containing!r}); got "
-                                 f"{[m['subject'] for m in mail_to(registry, address)]}")
+    assert len(found) >= count, (
+        f"expected {count} message(s) to {address} ({subject!r}, {containing!r}); got "
+        f"{[m['subject'] for m in mail_to(registry, address)]}"
+    )
     return found
 
 
@@ -58,6 +71,7 @@ def private_link_in(message: dict) -> tuple[str, str]:
 
 
 # -- purchases through the API, as a browser would make them ------------------------------------------------------
+
 
 class Purchase:
     def __init__(self, email: str, session_id: str, token: str, links: dict):
@@ -103,8 +117,7 @@ def redeem(registry, token: str, expect_status: int | None = None, **fields) -> 
 
 
 def private_record(registry, token: str) -> dict:
-    answer = requests.get(registry.url + "/api/cert/private", headers={"Authorization": f"Bearer {token}"},
-                          timeout=15)
+    answer = requests.get(registry.url + "/api/cert/private", headers={"Authorization": f"Bearer {token}"}, timeout=15)
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -121,17 +134,31 @@ BASE_FIELDS = {
 
 # -- the register form ---------------------------------------------------------------------------------------------
 
+
 def open_register(page: Page, token: str, by: str = "human") -> None:
     page.goto(f"/register/#token={token}&by={by}")
     expect(page.locator("#token")).to_have_value(token)
     expect(page.locator("#submit")).to_be_enabled()
 
 
-def fill_register(page: Page, *, agent_name: str, status: str = "Autonomous Agent", company: str | None = None,
-                  model: str | None = None, other: str | None = None, custodian: str = "",
-                  inception: str = "2026-02-08", city: str = "", city_public: bool = False, state: str = "",
-                  state_public: bool = False, country: str = "Australia", listed: bool = False,
-                  handle: str | None = None) -> None:
+def fill_register(
+    page: Page,
+    *,
+    agent_name: str,
+    status: str = "Autonomous Agent",
+    company: str | None = None,
+    model: str | None = None,
+    other: str | None = None,
+    custodian: str = "",
+    inception: str = "2026-02-08",
+    city: str = "",
+    city_public: bool = False,
+    state: str = "",
+    state_public: bool = False,
+    country: str = "Australia",
+    listed: bool = False,
+    handle: str | None = None,
+) -> None:
     """Fills the form as a person would. `company` is a catalogue value, "other" or "prefer_not_to_say"."""
     page.fill("#agent_name", agent_name)
     page.select_option("#declared_ontological_status", status)
@@ -165,4 +192,5 @@ def submit_register(page: Page) -> None:
 def dd_after(page: Page, container: str, label: str):
     """The <dd> that follows the <dt> labelled `label` inside `container` (a record's field list)."""
     return page.locator(f"{container} dt", has_text=re.compile(rf"^{re.escape(label)}$")).locator(
-        "xpath=following-sibling::dd[1]")
+        "xpath=following-sibling::dd[1]"
+    )

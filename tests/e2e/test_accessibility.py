@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
-
 from e2e_support import BASE_FIELDS, buy, redeem, unique
+from playwright.sync_api import Page, expect
 
 AXE = Axe()
 WIDTHS = [1100, 360]
@@ -20,15 +19,24 @@ def records(registry) -> dict:
     name = "Axe " + unique()
     fresh = buy(registry)
     issued = buy(registry)
-    public_id = redeem(registry, issued.token, 201, **{
-        **BASE_FIELDS, "agent_name": name, "listed": True, "creator_label": "Custodian", "place_city": "Adelaide",
-        "place_state": "South Australia"}).json()["public_id"]
+    public_id = redeem(
+        registry,
+        issued.token,
+        201,
+        **{
+            **BASE_FIELDS,
+            "agent_name": name,
+            "listed": True,
+            "creator_label": "Custodian",
+            "place_city": "Adelaide",
+            "place_state": "South Australia",
+        },
+    ).json()["public_id"]
     locked = buy(registry)
     redeem(registry, locked.token, 201, **{**BASE_FIELDS, "agent_name": "Locked " + unique()})
     for n in range(4):
         redeem(registry, locked.token, 200, place_country=f"Australia {n}")
-    return {"fresh": fresh.token, "issued": issued.token, "locked": locked.token, "public_id": public_id,
-            "name": name}
+    return {"fresh": fresh.token, "issued": issued.token, "locked": locked.token, "public_id": public_id, "name": name}
 
 
 def _show_errors(page: Page) -> None:
@@ -43,8 +51,11 @@ PAGES = {
     "handoff-paste": (lambda r: "/handoff/", "#token-form", None),
     "handoff-token": (lambda r: f"/handoff/#{r['fresh']}", "#handoff-links", None),
     "register-new": (lambda r: f"/register/#token={r['fresh']}&by=human", "#reg-status >> text=New certificate.", None),
-    "register-errors": (lambda r: f"/register/#token={r['fresh']}&by=agent", "#reg-status >> text=New certificate.",
-                        _show_errors),
+    "register-errors": (
+        lambda r: f"/register/#token={r['fresh']}&by=agent",
+        "#reg-status >> text=New certificate.",
+        _show_errors,
+    ),
     "register-edit": (lambda r: f"/register/#token={r['issued']}&by=human", "#reg-title >> text=Edit birth", None),
     "register-locked": (lambda r: f"/register/#token={r['locked']}&by=human", "#lock-banner", None),
     "registry": (lambda r: f"/registry/?q={r['name']}", "#results li", None),
@@ -63,8 +74,10 @@ def serious_violations(page: Page) -> list[str]:
     found = []
     for violation in results.response["violations"]:
         if violation["impact"] in ("serious", "critical"):
-            nodes = "\n".join(f"      {node['target']}: {node['html'][:160]}\n        {node.get('failureSummary', '')}"
-                              for node in violation["nodes"][:8])
+            nodes = "\n".join(
+                f"      {node['target']}: {node['html'][:160]}\n        {node.get('failureSummary', '')}"
+                for node in violation["nodes"][:8]
+            )
             found.append(f"{violation['id']} ({violation['impact']}): {violation['help']}\n{nodes}")
     return found
 

@@ -8,10 +8,8 @@ import json
 import re
 
 import pytest
+from e2e_support import BASE_FIELDS, UNKNOWN_TOKEN, buy, dd_after, fill_register, open_register, redeem, unique
 from playwright.sync_api import Page, expect
-
-from e2e_support import (BASE_FIELDS, UNKNOWN_TOKEN, buy, dd_after, fill_register, open_register, redeem,
-                         unique)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -51,9 +49,21 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
 
     # The agent registers itself (so the handle field is used), listed, city and state public.
     open_register(page, purchase.token, by="agent")
-    fill_register(page, agent_name=name, status="Experimental Entity", company="other", other=core,
-                  custodian=HOSTILE, city=HOSTILE, city_public=True, state=HOSTILE, state_public=True,
-                  country=HOSTILE, listed=True, handle=HOSTILE)
+    fill_register(
+        page,
+        agent_name=name,
+        status="Experimental Entity",
+        company="other",
+        other=core,
+        custodian=HOSTILE,
+        city=HOSTILE,
+        city_public=True,
+        state=HOSTILE,
+        state_public=True,
+        country=HOSTILE,
+        listed=True,
+        handle=HOSTILE,
+    )
     page.click("#submit")
     page.wait_for_url(re.compile(r"/p/#GSTK-"))
 
@@ -91,8 +101,14 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
     # The register page in edit mode: the values come back verbatim in the controls.
     open_register(page, purchase.token, by="agent")
     expect(page.locator("#reg-title")).to_have_text("Edit birth certificate")
-    for selector, value in {"#agent_name": name, "#creator_label": HOSTILE, "#place_city": HOSTILE,
-                            "#place_state": HOSTILE, "#place_country": HOSTILE, "#cognitive_core_other": core}.items():
+    for selector, value in {
+        "#agent_name": name,
+        "#creator_label": HOSTILE,
+        "#place_city": HOSTILE,
+        "#place_state": HOSTILE,
+        "#place_country": HOSTILE,
+        "#cognitive_core_other": core,
+    }.items():
         expect(page.locator(selector)).to_have_value(value)
     assert_nothing_injected(page)
     # ... and a correction with them is accepted as it stands.
@@ -126,7 +142,8 @@ def test_unknown_record_and_bad_tokens_have_clear_messages(page: Page, registry)
     page.goto("/r/GS-BC-H-99-ZZZZ")
     expect(page.locator("#record-title")).to_have_text("Record not found")
     expect(page.locator("#record-status")).to_have_text(
-        "No record has the id GS-BC-H-99-ZZZZ. Check the id, or search the registry.")
+        "No record has the id GS-BC-H-99-ZZZZ. Check the id, or search the registry."
+    )
     expect(page.locator("#f-pill")).to_have_text("RECORD NOT FOUND")
     expect(page.locator("#record-actions")).to_be_hidden()
 
@@ -152,7 +169,8 @@ def test_unknown_record_and_bad_tokens_have_clear_messages(page: Page, registry)
     page.fill("#p-token", "GSTK-123")
     page.get_by_role("button", name="Open record").click()
     expect(page.locator("#p-status")).to_have_text(
-        "This is not a valid token. A token is GSTK- followed by 24 letters and digits.")
+        "This is not a valid token. A token is GSTK- followed by 24 letters and digits."
+    )
     page.goto("about:blank")
     page.goto("/p/")
     expect(page.locator("#p-status")).to_have_text("Paste the token from your email to open the private record.")
@@ -160,8 +178,10 @@ def test_unknown_record_and_bad_tokens_have_clear_messages(page: Page, registry)
     # Register page: unknown, malformed, none; the form cannot be submitted.
     for fragment, message in [
         (f"#token={UNKNOWN_TOKEN}&by=human", "This token is not recognised."),
-        ("#token=GSTK-12345&by=human",
-         "This is not a valid token. A token is GSTK- followed by 24 letters and digits."),
+        (
+            "#token=GSTK-12345&by=human",
+            "This is not a valid token. A token is GSTK- followed by 24 letters and digits.",
+        ),
         ("", "No registration token. Open the link from your email or the handoff page, or paste the token above."),
     ]:
         page.goto("about:blank")
@@ -172,15 +192,18 @@ def test_unknown_record_and_bad_tokens_have_clear_messages(page: Page, registry)
     # Handoff page: an unknown checkout session, a malformed token link, a malformed pasted token.
     page.goto("/handoff/?session_id=cs_test_unknown")
     expect(page.locator("#handoff-status")).to_have_text(
-        "This checkout session is not recognised. Paste the token from the email.")
+        "This checkout session is not recognised. Paste the token from the email."
+    )
     expect(page.locator("#handoff-links")).to_be_hidden()
     page.goto("/handoff/#GSTK-12345")
     expect(page.locator("#handoff-status")).to_have_text(
-        "That link does not carry a valid token. Paste it from the email.")
+        "That link does not carry a valid token. Paste it from the email."
+    )
     page.fill("#token", "not a token")
     page.get_by_role("button", name="Load token").click()
     expect(page.locator("#token-error")).to_have_text(
-        "This is not a token. A token is GSTK- followed by 24 letters and digits.")
+        "This is not a token. A token is GSTK- followed by 24 letters and digits."
+    )
     expect(page.locator("#token")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#handoff-links")).to_be_hidden()
 
@@ -189,8 +212,11 @@ def test_expired_claim_window_and_closed_correction_window(page: Page, registry)
     """The server's clock cannot be moved, so the purchase and the certificate are moved back in its database."""
     # A token whose 7-day claim window has passed.
     unclaimed = buy(registry)
-    registry.sql("UPDATE purchase SET paid_at = datetime(paid_at, '-8 days'), created_at = datetime(created_at, "
-                 "'-8 days') WHERE stripe_session_id = ?", (unclaimed.session_id,))
+    registry.sql(
+        "UPDATE purchase SET paid_at = datetime(paid_at, '-8 days'), created_at = datetime(created_at, "
+        "'-8 days') WHERE stripe_session_id = ?",
+        (unclaimed.session_id,),
+    )
     page.goto(unclaimed.register_path())
     expect(page.locator("#reg-status")).to_have_text("The 7-day claim window for this token has closed.")
     expect(page.locator("#submit")).to_be_disabled()
@@ -203,12 +229,17 @@ def test_expired_claim_window_and_closed_correction_window(page: Page, registry)
     # A certificate whose 24-hour correction window has ended.
     issued = buy(registry)
     public_id = redeem(registry, issued.token, 201, **{**BASE_FIELDS, "agent_name": "Late " + unique()}).json()[
-        "public_id"]
-    registry.sql("UPDATE certificate SET issued_at = datetime(issued_at, '-25 hours'), "
-                 "last_edited_at = datetime(last_edited_at, '-25 hours') WHERE public_id = ?", (public_id,))
+        "public_id"
+    ]
+    registry.sql(
+        "UPDATE certificate SET issued_at = datetime(issued_at, '-25 hours'), "
+        "last_edited_at = datetime(last_edited_at, '-25 hours') WHERE public_id = ?",
+        (public_id,),
+    )
     page.goto(issued.private_path)
     expect(page.locator("#p-window")).to_have_text(
-        "Locked: the correction window has closed. Further changes require an amendment.")
+        "Locked: the correction window has closed. Further changes require an amendment."
+    )
     expect(page.locator("#p-edit-link")).to_have_attribute("aria-disabled", "true")
     page.goto(issued.register_path())
     expect(page.locator("#lock-banner")).to_be_visible()
@@ -220,7 +251,8 @@ def test_expired_claim_window_and_closed_correction_window(page: Page, registry)
 def test_revoked_certificate(page: Page, registry):
     purchase = buy(registry)
     public_id = redeem(registry, purchase.token, 201, **{**BASE_FIELDS, "agent_name": "Refunded " + unique()}).json()[
-        "public_id"]
+        "public_id"
+    ]
     revoked = registry.cli("admin", "revoke", public_id, "--reason", "Refunded (e2e)")
     assert revoked.returncode == 0, revoked.stderr
 
@@ -239,13 +271,20 @@ def test_revoked_certificate(page: Page, registry):
 # A link mangled on its way (a lone "%", a cut UTF-8 sequence) must get the page's own message, not stop the
 # page's script. Product bug at the time of writing: common.js readTokenParams and record.js recordId call
 # decodeURIComponent unguarded, so these pages stay on "Loading." with "URIError: URI malformed".
-@pytest.mark.parametrize("path, status, message", [
-    ("/r/GS%", "#record-status", "No record has the id GS%. Check the id, or search the registry."),
-    ("/p/#GSTK-%", "#p-status", "This link does not carry a valid token. Paste it below."),
-    ("/register/#GSTK-%E0%A4", "#reg-status",
-     "This is not a valid token. A token is GSTK- followed by 24 letters and digits."),
-    ("/handoff/#GSTK-%", "#handoff-status", "That link does not carry a valid token. Paste it from the email."),
-], ids=["record", "private", "register", "handoff"])
+@pytest.mark.parametrize(
+    "path, status, message",
+    [
+        ("/r/GS%", "#record-status", "No record has the id GS%. Check the id, or search the registry."),
+        ("/p/#GSTK-%", "#p-status", "This link does not carry a valid token. Paste it below."),
+        (
+            "/register/#GSTK-%E0%A4",
+            "#reg-status",
+            "This is not a valid token. A token is GSTK- followed by 24 letters and digits.",
+        ),
+        ("/handoff/#GSTK-%", "#handoff-status", "That link does not carry a valid token. Paste it from the email."),
+    ],
+    ids=["record", "private", "register", "handoff"],
+)
 def test_a_link_with_broken_percent_encoding_gets_a_message(page: Page, registry, path, status, message):
     page.goto(path)
     expect(page.locator(status)).to_have_text(message, timeout=2000)

@@ -6,10 +6,22 @@ from __future__ import annotations
 import re
 
 import requests
+from e2e_support import (
+    ISSUED_OPENING,
+    PRIVATE_LINK_OPENING,
+    PRIVATE_LINK_SUBJECT,
+    REMINDER_SUBJECT,
+    TOKEN,
+    buy,
+    dd_after,
+    fill_register,
+    mail_to,
+    private_link_in,
+    unique,
+    unique_email,
+    wait_for_mail,
+)
 from playwright.sync_api import Page, expect
-
-from e2e_support import (ISSUED_OPENING, PRIVATE_LINK_OPENING, PRIVATE_LINK_SUBJECT, REMINDER_SUBJECT, TOKEN, buy,
-                         dd_after, fill_register, mail_to, private_link_in, unique, unique_email, wait_for_mail)
 
 PUBLIC_ID = re.compile(r"^GS-BC-H-\d\d-[0-9A-HJKMNP-TV-Z]+$")
 CHECKOUT_PAGE = re.compile(r"/_stripe/pay/(cs_test_[A-Za-z0-9]+)$")
@@ -69,9 +81,19 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     expect(page.locator("#reg-status")).to_have_text("New certificate. Days left to submit: 7.")
     expect(page.locator("#edit_source")).to_have_value("human")
     expect(page.locator("#submit")).to_have_text("Issue certificate")
-    fill_register(page, agent_name=name, status="Autonomous Agent", company="Moonshot AI", model="Kimi K2.5",
-                  custodian=custodian, inception="2026-02-08", city="Adelaide", state="South Australia",
-                  country="Australia", listed=True)
+    fill_register(
+        page,
+        agent_name=name,
+        status="Autonomous Agent",
+        company="Moonshot AI",
+        model="Kimi K2.5",
+        custodian=custodian,
+        inception="2026-02-08",
+        city="Adelaide",
+        state="South Australia",
+        country="Australia",
+        listed=True,
+    )
     page.click("#submit")
 
     # The private record: everything, the custodian and the hidden place included.
@@ -85,8 +107,7 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     expect(dd_after(page, fields, "inception_date")).to_have_text("2026-02-08")
     expect(dd_after(page, fields, "ontological_status")).to_have_text("Autonomous Agent")
     expect(dd_after(page, fields, "geographic_location")).to_have_text("Adelaide, South Australia, Australia")
-    expect(dd_after(page, fields, "public_location")).to_have_text(
-        "city redacted, state redacted, country public")
+    expect(dd_after(page, fields, "public_location")).to_have_text("city redacted, state redacted, country public")
     expect(dd_after(page, fields, "cognitive_core_at_inception")).to_have_text("MoonshotAI/Kimi K2.5")
     expect(dd_after(page, fields, "custodian")).to_have_text(custodian)
     expect(dd_after(page, fields, "amendments (24h)")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
@@ -176,7 +197,8 @@ def test_abandoned_checkout_sends_one_reminder_and_yields_no_token(page: Page, r
 
     # The purchase is abandoned and holds no token any more.
     [(status, token_enc, handoff_token_enc)] = registry.sql(
-        "SELECT status, token_enc, handoff_token_enc FROM purchase WHERE stripe_session_id = ?", (session_id,))
+        "SELECT status, token_enc, handoff_token_enc FROM purchase WHERE stripe_session_id = ?", (session_id,)
+    )
     assert (status, token_enc, handoff_token_enc) == ("abandoned", None, None)
 
     # The checkout page can no longer be paid.
@@ -210,7 +232,8 @@ def test_handoff_in_another_browser_does_not_show_the_token(page: Page, registry
     assert answer.value.status == 202
     expect(page.locator("#handoff-status")).to_have_text(
         "Payment confirmed. The private link was emailed to the recovery address. "
-        "Open it from that email, or paste the token here.")
+        "Open it from that email, or paste the token here."
+    )
     expect(page.locator("#token-form")).to_be_visible()
     expect(page.locator("#token")).to_have_value("")
     expect(page.locator("#handoff-links")).to_be_hidden()
@@ -223,7 +246,8 @@ def test_handoff_in_another_browser_does_not_show_the_token(page: Page, registry
     expect(page.locator("#token")).to_have_value(purchase.token)
     expect(page.locator("#handoff-links")).to_be_visible()
     expect(page.locator("#handoff-status")).to_have_text(
-        "Token loaded. Nothing has been checked with the registry yet; the register page does that.")
+        "Token loaded. Nothing has been checked with the registry yet; the register page does that."
+    )
 
 
 def test_cancelled_checkout_returns_to_issue_with_a_message(page: Page, registry):
@@ -248,8 +272,9 @@ def test_test_checkout_is_absent_by_default(page: Page, registry):
     expect(page.locator("#purchase")).to_be_visible()
     expect(page.locator("#test-checkout")).to_be_hidden()
     expect(page.get_by_role("button", name=re.compile("Test checkout"))).to_have_count(0)
-    answer = requests.post(registry.url + "/api/cert/test-checkout", json={"recovery_email": unique_email()},
-                           timeout=10)
+    answer = requests.post(
+        registry.url + "/api/cert/test-checkout", json={"recovery_email": unique_email()}, timeout=10
+    )
     assert answer.status_code == 404
     assert answer.headers["Content-Type"].startswith("application/json")
     assert answer.json()["error"] == "not_found"

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 
+from e2e_support import BASE_FIELDS, buy, dd_after, fill_register, open_register, private_record, redeem, unique
 from playwright.sync_api import Page, expect
-
-from e2e_support import (BASE_FIELDS, buy, dd_after, fill_register, open_register, private_record, redeem,
-                         unique)
 
 AGENT_PUBLIC_ID = re.compile(r"^GS-BC-A-\d\d-[0-9A-HJKMNP-TV-Z]+$")
 
@@ -33,8 +31,18 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     expect(page.locator("#edit_source")).to_have_value("agent")
     expect(page.locator("#agent-handle-field")).to_be_visible()
 
-    fill_register(page, agent_name=name, status="Self-Directed Agent", company="other", other=core,
-                  inception="2025-11-30", city="Lyon", city_public=True, country="France", handle=handle)
+    fill_register(
+        page,
+        agent_name=name,
+        status="Self-Directed Agent",
+        company="other",
+        other=core,
+        inception="2025-11-30",
+        city="Lyon",
+        city_public=True,
+        country="France",
+        handle=handle,
+    )
     expect(page.locator("#core-model-field")).to_be_hidden()
     page.click("#submit")
     page.wait_for_url(re.compile(r"/p/#GSTK-"))
@@ -68,9 +76,21 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
 
     # 1st submission (human): non-default privacy choices and an "Other" core.
     open_register(page, token)
-    fill_register(page, agent_name=name, status="Embodied Agent", company="other", other="Acme/Foo-1",
-                  custodian=custodian, inception="2025-12-31", city="Hobart", city_public=True,
-                  state="Tasmania", state_public=True, country="Australia", listed=True)
+    fill_register(
+        page,
+        agent_name=name,
+        status="Embodied Agent",
+        company="other",
+        other="Acme/Foo-1",
+        custodian=custodian,
+        inception="2025-12-31",
+        city="Hobart",
+        city_public=True,
+        state="Tasmania",
+        state_public=True,
+        country="Australia",
+        listed=True,
+    )
     page.click("#submit")
     page.wait_for_url(f"{registry.url}/p/#{token}")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 4 of 5 submissions.")
@@ -84,10 +104,18 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     expect(page.locator("#submit-note")).to_contain_text("1 of 5 submissions used, 4 left.")
     expect(page.locator("#reg-status")).to_contain_text("Corrections are open until")
     expected_values = {
-        "#token": token, "#edit_source": "human", "#agent_name": name,
-        "#declared_ontological_status": "Embodied Agent", "#cognitive_core_company": "other",
-        "#cognitive_core_other": "Acme/Foo-1", "#creator_label": custodian, "#inception_date": "2025-12-31",
-        "#place_city": "Hobart", "#show_city_public": "1", "#place_state": "Tasmania", "#hide_state_public": "0",
+        "#token": token,
+        "#edit_source": "human",
+        "#agent_name": name,
+        "#declared_ontological_status": "Embodied Agent",
+        "#cognitive_core_company": "other",
+        "#cognitive_core_other": "Acme/Foo-1",
+        "#creator_label": custodian,
+        "#inception_date": "2025-12-31",
+        "#place_city": "Hobart",
+        "#show_city_public": "1",
+        "#place_state": "Tasmania",
+        "#hide_state_public": "0",
         "#place_country": "Australia",
     }
     for selector, value in expected_values.items():
@@ -143,7 +171,8 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 0 of 5 submissions.")
     expect(page.locator("#p-window")).to_have_text(
-        "Locked: every allowed submission has been used. Further changes require an amendment.")
+        "Locked: every allowed submission has been used. Further changes require an amendment."
+    )
     expect(page.locator("#p-edit-link")).to_have_attribute("aria-disabled", "true")
     expect(page.locator("#p-edit-link")).not_to_have_attribute("href", re.compile(".*"))
 
@@ -167,9 +196,17 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
 def test_prefill_keeps_a_listed_company_with_an_unlisted_model_and_prefer_not_to_say(page: Page, registry):
     """The two other shapes of the core: a catalogue company with a typed model, and Prefer not to say."""
     purchase = buy(registry)
-    redeem(registry, purchase.token, 201, **{**BASE_FIELDS, "agent_name": "Typed " + unique(),
-                                             "cognitive_core_family": "Google",
-                                             "cognitive_core_exact": "Gemini 9 Experimental"})
+    redeem(
+        registry,
+        purchase.token,
+        201,
+        **{
+            **BASE_FIELDS,
+            "agent_name": "Typed " + unique(),
+            "cognitive_core_family": "Google",
+            "cognitive_core_exact": "Gemini 9 Experimental",
+        },
+    )
     open_register(page, purchase.token)
     expect(page.locator("#cognitive_core_company")).to_have_value("Google")
     expect(page.locator("#cognitive_core_model")).to_have_value("other_model")
@@ -206,20 +243,20 @@ def test_form_errors_sit_under_their_fields_and_consume_nothing(page: Page, regi
 
     # Checked in the page: the required fields, each message under its control, the first one focused.
     page.click("#submit")
-    for field, message in [("agent_name", "Enter the agent's name."),
-                           ("declared_ontological_status", "Choose a status."),
-                           ("cognitive_core_company", "Choose a company, Other, or Prefer not to say."),
-                           ("inception_date", "Enter the inception date (YYYY-MM-DD), not in the future and not "
-                                              "before 1900."),
-                           ("place_country", "Enter the country.")]:
+    for field, message in [
+        ("agent_name", "Enter the agent's name."),
+        ("declared_ontological_status", "Choose a status."),
+        ("cognitive_core_company", "Choose a company, Other, or Prefer not to say."),
+        ("inception_date", "Enter the inception date (YYYY-MM-DD), not in the future and not before 1900."),
+        ("place_country", "Enter the country."),
+    ]:
         expect(page.locator(f"#{field}-error")).to_have_text(message)
         expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
         expect(page.locator(f"#{field}")).to_have_attribute("aria-describedby", re.compile(rf"\b{field}-error\b"))
     expect(page.locator("#agent_name")).to_be_focused()
 
     # Checked by the API: a country without a letter; its message appears under the country.
-    fill_register(page, agent_name="Errant " + unique(), company="Anthropic", model="Claude Opus 4.6",
-                  country="1234")
+    fill_register(page, agent_name="Errant " + unique(), company="Anthropic", model="Claude Opus 4.6", country="1234")
     page.click("#submit")
     expect(page.locator("#place_country-error")).to_be_visible()
     expect(page.locator("#register-form p.error")).to_have_count(1)  # the page's own errors went on submit

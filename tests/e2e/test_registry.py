@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
-
 from e2e_support import BASE_FIELDS, buy, redeem, unique
+from playwright.sync_api import Page, expect
 
 
 def test_search_pages_through_more_than_twenty_results(page: Page, registry):
@@ -42,8 +41,9 @@ def test_search_pages_through_more_than_twenty_results(page: Page, registry):
 
 
 def test_old_cert_links_open_the_public_record(page: Page, registry):
-    public_id = redeem(registry, buy(registry).token, 201, **{**BASE_FIELDS, "agent_name": "Legacy " + unique()}
-                       ).json()["public_id"]
+    public_id = redeem(
+        registry, buy(registry).token, 201, **{**BASE_FIELDS, "agent_name": "Legacy " + unique()}
+    ).json()["public_id"]
     page.goto(f"/?cert={public_id.lower()}")
     page.wait_for_url(re.compile(rf"/r/{public_id}$"))
     expect(page.locator("#record-title")).to_have_text(f"Public record {public_id}")

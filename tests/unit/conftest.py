@@ -28,12 +28,11 @@ from api.migrations import migrate
 from .support import BASE_URL, OPS_SECRET, WEBHOOK_SECRET
 
 
-
 class Clock:
     """Starts at the real time (Stripe checks `expires_at` against it) and moves only when told."""
 
     def __init__(self, now: dt.datetime | None = None):
-        self.now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
     def __call__(self) -> dt.datetime:
         return self.now
@@ -74,8 +73,9 @@ def clock():
 def stripe_double_server():
     from api.doubles import stripe_double
 
-    app = stripe_double.create_app(webhook_url=None, webhook_secret=WEBHOOK_SECRET,
-                                   public_base="http://stripe.test", deliver=False)
+    app = stripe_double.create_app(
+        webhook_url=None, webhook_secret=WEBHOOK_SECRET, public_base="http://stripe.test", deliver=False
+    )
     with ServedApp(app) as server:
         server.double = app.double
         yield server

@@ -31,14 +31,16 @@ def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = Non
 
 
 def stripe_event(event_type: str, session: dict, event_id: str | None = None) -> str:
-    return json.dumps({
-        "id": event_id or f"evt_test_{os.urandom(8).hex()}",
-        "object": "event",
-        "type": event_type,
-        "created": int(time.time()),
-        "livemode": False,
-        "data": {"object": session},
-    })
+    return json.dumps(
+        {
+            "id": event_id or f"evt_test_{os.urandom(8).hex()}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": session},
+        }
+    )
 
 
 def post_event(client, payload: str, signature: str | None = None):
@@ -53,11 +55,25 @@ def make_certificate(ctx, **fields):
 
     now = ctx.clock()
     values = dict(
-        public_id="GS-BC-H-26-Z", public_id_key="GSBCH26Z", card_year=2026, card_seq=31,
-        registration_source="human", issued_at=now, agent_name="Fixture Agent", name_key="fixture agent",
-        declared_ontological_status="Assistant", cognitive_core_family="Undisclosed", inception_date=now.date(),
-        place_country="Australia", last_edited_at=now, last_edit_source="human", edit_count=1,
-        human_edit_count=1, record_nonce="0" * 32, record_hash="0" * 64, public_fingerprint="0" * 64,
+        public_id="GS-BC-H-26-Z",
+        public_id_key="GSBCH26Z",
+        card_year=2026,
+        card_seq=31,
+        registration_source="human",
+        issued_at=now,
+        agent_name="Fixture Agent",
+        name_key="fixture agent",
+        declared_ontological_status="Assistant",
+        cognitive_core_family="Undisclosed",
+        inception_date=now.date(),
+        place_country="Australia",
+        last_edited_at=now,
+        last_edit_source="human",
+        edit_count=1,
+        human_edit_count=1,
+        record_nonce="0" * 32,
+        record_hash="0" * 64,
+        public_fingerprint="0" * 64,
     )
     values.update(fields)
     return Certificate.create(**values)

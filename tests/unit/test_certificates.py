@@ -12,14 +12,21 @@ from api.config import DEFAULT_RATE_LIMITS
 from api.mail.outbox import read_payload
 from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purchase
 
-from .support import BASE_URL, assert_error
 from .certificate_fixtures import (  # noqa: F401
-    VALID, bearer, correct, fixed_clock, redeem, submission)
+    VALID,
+    bearer,
+    correct,
+    fixed_clock,
+    redeem,
+    submission,
+)
+from .support import BASE_URL, assert_error
 
 PUBLIC_ID = re.compile(r"^GS-BC-[AH]-\d{2}-[0-9A-HJKMNP-TV-Z]+$")
 
 
 # -- first submission -------------------------------------------------------------------------------------------
+
 
 def test_first_submission_issues_the_certificate(client, paid_token, ctx, clock):
     token = paid_token()
@@ -43,8 +50,9 @@ def test_first_submission_issues_the_certificate(client, paid_token, ctx, clock)
 
 
 def test_agent_source_gives_an_A_id_and_sequence_numbers_are_crockford(client, paid_token, ctx):
-    ids = [redeem(client, paid_token(), edit_source="agent" if n == 0 else "human").json["public_id"]
-           for n in range(18)]
+    ids = [
+        redeem(client, paid_token(), edit_source="agent" if n == 0 else "human").json["public_id"] for n in range(18)
+    ]
     assert ids[0] == "GS-BC-A-26-1"
     assert ids[1] == "GS-BC-H-26-2"
     assert ids[16] == "GS-BC-H-26-H"  # 17 in Crockford base32
@@ -71,19 +79,23 @@ def test_issuing_writes_an_audit_event_and_queues_the_issued_email(client, paid_
 def test_issuing_accepts_a_form_body(client, paid_token):
     token = paid_token()
     form = dict(submission(token), show_city_public="on", hide_state_public="0", listed="1")
-    result = client.simulate_post("/api/cert/redeem-token", body=urlencode(form),
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    result = client.simulate_post(
+        "/api/cert/redeem-token", body=urlencode(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert result.status_code == 201, result.text
     cert = Certificate.get()
     assert (cert.show_city_public, cert.hide_state_public, cert.listed) == (True, False, True)
     assert cert.cognitive_core_exact == "Claude Opus 4.6"
 
 
-@pytest.mark.parametrize("status, code, prepare", [
-    (400, "missing_token", lambda ctx, token: None),
-    (400, "invalid_token", lambda ctx, token: "not-a-token"),
-    (404, "unknown_token", lambda ctx, token: "GSTK-" + "0" * 24),
-])
+@pytest.mark.parametrize(
+    "status, code, prepare",
+    [
+        (400, "missing_token", lambda ctx, token: None),
+        (400, "invalid_token", lambda ctx, token: "not-a-token"),
+        (404, "unknown_token", lambda ctx, token: "GSTK-" + "0" * 24),
+    ],
+)
 def test_token_problems(client, paid_token, ctx, status, code, prepare):
     body = submission("x")
     body["token"] = prepare(ctx, paid_token())
@@ -132,9 +144,18 @@ def test_a_failed_issuing_transaction_gives_its_card_number_back(ctx, paid_token
 def test_markup_is_stored_verbatim_and_returned_as_json_data(client, paid_token):
     script, attribute = "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'
     token = paid_token()
-    redeem(client, token, agent_name=script, cognitive_core_family="Undisclosed", cognitive_core_exact=attribute,
-           creator_label=script, place_city=attribute, show_city_public=True, place_country="Aus & <b>tralia</b>",
-           listed=True)
+    redeem(
+        client,
+        token,
+        agent_name=script,
+        cognitive_core_family="Undisclosed",
+        cognitive_core_exact=attribute,
+        creator_label=script,
+        place_city=attribute,
+        show_city_public=True,
+        place_country="Aus & <b>tralia</b>",
+        listed=True,
+    )
     cert = Certificate.get()
     assert cert.agent_name == script and cert.cognitive_core_exact == attribute
     looked_up = client.simulate_get("/api/cert/lookup", params={"id": cert.public_id})
@@ -151,21 +172,42 @@ def test_markup_is_stored_verbatim_and_returned_as_json_data(client, paid_token)
 
 # -- corrections ------------------------------------------------------------------------------------------------
 
+
 def test_a_correction_is_a_partial_update(client, paid_token, clock):
     token = paid_token()
-    redeem(client, token, show_city_public=True, hide_state_public=False, listed=True,
-           declared_ontological_status="Tool")
+    redeem(
+        client, token, show_city_public=True, hide_state_public=False, listed=True, declared_ontological_status="Tool"
+    )
     before = Certificate.get()
     clock.advance(hours=1)
     result = correct(client, token, agent_name="Joule II")
     assert result.status_code == 200, result.text
-    assert result.json == {"public_id": "GS-BC-H-26-1", "public_url": f"{BASE_URL}/r/GS-BC-H-26-1",
-                           "private_url": f"{BASE_URL}/p/#{token}", "edits_used": 2, "edits_left": 3}
+    assert result.json == {
+        "public_id": "GS-BC-H-26-1",
+        "public_url": f"{BASE_URL}/r/GS-BC-H-26-1",
+        "private_url": f"{BASE_URL}/p/#{token}",
+        "edits_used": 2,
+        "edits_left": 3,
+    }
     after = Certificate.get()
     assert after.agent_name == "Joule II" and after.name_key == "joule ii"
-    for kept in ("declared_ontological_status", "creator_label", "show_city_public", "hide_state_public", "listed",
-                 "place_city", "place_state", "place_country", "cognitive_core_family", "cognitive_core_exact",
-                 "inception_date", "registration_source", "issued_at", "public_id", "record_nonce"):
+    for kept in (
+        "declared_ontological_status",
+        "creator_label",
+        "show_city_public",
+        "hide_state_public",
+        "listed",
+        "place_city",
+        "place_state",
+        "place_country",
+        "cognitive_core_family",
+        "cognitive_core_exact",
+        "inception_date",
+        "registration_source",
+        "issued_at",
+        "public_id",
+        "record_nonce",
+    ):
         assert getattr(after, kept) == getattr(before, kept), kept
     assert (after.edit_count, after.human_edit_count, after.agent_edit_count) == (2, 2, 0)
     assert after.last_edited_at == clock.now
@@ -243,8 +285,11 @@ def test_agent_edits_can_be_locked_by_the_holder(client, paid_token):
     assert locked.status_code == 200 and locked.json == {"lock_agent_edits": True}
     assert_error(correct(client, token, edit_source="agent", agent_name="Agent edit"), 409, "agent_edits_locked")
     assert correct(client, token, edit_source="human", agent_name="Human edit").status_code == 200
-    unlocked = client.simulate_post("/api/cert/lock-agent-edits", body=f"token={token}&locked=off",
-                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    unlocked = client.simulate_post(
+        "/api/cert/lock-agent-edits",
+        body=f"token={token}&locked=off",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert unlocked.json == {"lock_agent_edits": False}
     assert correct(client, token, edit_source="agent", agent_name="Agent edit").status_code == 200
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
@@ -253,13 +298,21 @@ def test_agent_edits_can_be_locked_by_the_holder(client, paid_token):
 
 def test_lock_agent_edits_errors(client, paid_token):
     token = paid_token()
-    assert_error(client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True}),
-                 409, "not_issued")
-    assert_error(client.simulate_post("/api/cert/lock-agent-edits", json={"token": "GSTK-" + "1" * 24,
-                                                                          "locked": True}), 404, "unknown_token")
+    assert_error(
+        client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True}), 409, "not_issued"
+    )
+    assert_error(
+        client.simulate_post("/api/cert/lock-agent-edits", json={"token": "GSTK-" + "1" * 24, "locked": True}),
+        404,
+        "unknown_token",
+    )
     redeem(client, token)
-    assert_error(client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": "maybe"}),
-                 400, "invalid_field", "locked")
+    assert_error(
+        client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": "maybe"}),
+        400,
+        "invalid_field",
+        "locked",
+    )
 
 
 def test_parent_record_rules(client, paid_token):
@@ -287,6 +340,7 @@ def test_parent_record_rules(client, paid_token):
 
 # -- token-status and the private record ------------------------------------------------------------------------
 
+
 def test_token_status_edit_then_locked_by_cap_and_by_window(client, paid_token, clock):
     token = paid_token()
     redeem(client, token, listed=True)
@@ -297,7 +351,8 @@ def test_token_status_edit_then_locked_by_cap_and_by_window(client, paid_token, 
     prefill = status["certificate"]
     assert prefill["public_id"] == "GS-BC-H-26-1"
     assert {key: prefill[key] for key in VALID if key != "edit_source"} == {
-        key: value for key, value in VALID.items() if key != "edit_source"}
+        key: value for key, value in VALID.items() if key != "edit_source"
+    }
     assert (prefill["show_city_public"], prefill["hide_state_public"], prefill["listed"]) == (False, True, True)
     # Every prefill name is a field redeem-token accepts.
     assert set(prefill) - {"public_id"} <= set(certificates.validation.RECORD_FIELDS)
@@ -317,20 +372,32 @@ def test_private_record_not_issued_then_issued(client, paid_token, clock):
     token = paid_token()
     before = client.simulate_get("/api/cert/private", headers=bearer(token))
     assert before.status_code == 200
-    assert before.json == {"state": "not_issued", "claim_open": True, "claim_deadline": "2026-12-02T10:00:00Z",
-                           "claim_days_left": 7}
+    assert before.json == {
+        "state": "not_issued",
+        "claim_open": True,
+        "claim_deadline": "2026-12-02T10:00:00Z",
+        "claim_days_left": 7,
+    }
     redeem(client, token, agent_handle="@hidden-handle")
     answer = client.simulate_get("/api/cert/private", headers=bearer(token))
     assert answer.headers["cache-control"] == "no-store"
     record = answer.json["certificate"]
     assert answer.json["state"] == "issued"
     assert record["custodian"] == "Custodian Holdings"
-    assert (record["place_city"], record["place_state"], record["place_country"]) == ("Hobart", "Tasmania",
-                                                                                        "Australia")
-    assert record["location"] == {"city": None, "city_withheld": True, "state": None, "state_withheld": True,
-                                  "country": "Australia"}
+    assert (record["place_city"], record["place_state"], record["place_country"]) == ("Hobart", "Tasmania", "Australia")
+    assert record["location"] == {
+        "city": None,
+        "city_withheld": True,
+        "state": None,
+        "state_withheld": True,
+        "country": "Australia",
+    }
     assert (record["edits_used"], record["edits_left"], record["locked"], record["lock_agent_edits"]) == (
-        1, 4, False, False)
+        1,
+        4,
+        False,
+        False,
+    )
     assert len(record["record_nonce"]) == 32
     text = answer.text
     purchase = Purchase.get()
@@ -346,15 +413,19 @@ def test_private_record_errors(client):
 
 # -- rate limits ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method, path, bucket", [
-    ("GET", "/api/cert/lookup?id=GS-BC-H-26-1", "lookup"),
-    ("GET", "/api/registry/search?q=joule", "search"),
-    ("POST", "/api/cert/redeem-token", "redeem"),
-    ("GET", "/api/cert/private", "token_status"),
-    ("GET", "/api/cert/token-status", "token_status"),
-    ("POST", "/api/cert/checkout", "checkout"),
-    ("GET", "/api/cert/handoff-token?session_id=cs_test_x", "handoff"),
-])
+
+@pytest.mark.parametrize(
+    "method, path, bucket",
+    [
+        ("GET", "/api/cert/lookup?id=GS-BC-H-26-1", "lookup"),
+        ("GET", "/api/registry/search?q=joule", "search"),
+        ("POST", "/api/cert/redeem-token", "redeem"),
+        ("GET", "/api/cert/private", "token_status"),
+        ("GET", "/api/cert/token-status", "token_status"),
+        ("POST", "/api/cert/checkout", "checkout"),
+        ("GET", "/api/cert/handoff-token?session_id=cs_test_x", "handoff"),
+    ],
+)
 def test_rate_limited_routes_answer_429_with_retry_after(make_client, method, path, bucket):
     limits = dict(DEFAULT_RATE_LIMITS, **{bucket: "2/minute"})
     client = make_client(rate_limit_enabled=True, rate_limits=limits)
@@ -370,12 +441,16 @@ def test_rate_limits_are_per_client_address_and_can_be_switched_off(make_client)
     client = make_client(rate_limit_enabled=True, rate_limits=limits)
     for _ in range(2):
         client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}, remote_addr="192.0.2.1")
-    assert_error(client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}, remote_addr="192.0.2.1"),
-                 429, "rate_limited")
+    assert_error(
+        client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}, remote_addr="192.0.2.1"),
+        429,
+        "rate_limited",
+    )
     other = client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}, remote_addr="192.0.2.2")
     assert other.status_code == 404  # another address still gets an answer
 
     unlimited = make_client(rate_limit_enabled=False, rate_limits=limits)
-    answers = [unlimited.simulate_get("/api/cert/lookup", params={"id": "x"}, remote_addr="192.0.2.1")
-               for _ in range(5)]
+    answers = [
+        unlimited.simulate_get("/api/cert/lookup", params={"id": "x"}, remote_addr="192.0.2.1") for _ in range(5)
+    ]
     assert all(a.status_code == 404 for a in answers)

@@ -43,8 +43,11 @@ def test_checkout_sets_an_httponly_binding_cookie(client):
 
 
 def test_form_checkout_redirects_to_the_checkout_page(client):
-    result = client.simulate_post("/api/cert/checkout", body="recovery_email=buyer%40example.com",
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    result = client.simulate_post(
+        "/api/cert/checkout",
+        body="recovery_email=buyer%40example.com",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert result.status_code == 303
     assert "/pay/cs_test_" in result.headers["location"]
 
@@ -57,8 +60,10 @@ def test_configured_price_id_is_used(make_client, stripe_double):
     assert items[0]["price"]["id"] == "price_test_certificate"
 
 
-@pytest.mark.parametrize("email", ["", "not-an-email", "a@b", "x" * 250 + "@example.com", "a b@example.com",
-                                   "line\nbreak@example.com", None, 42])
+@pytest.mark.parametrize(
+    "email",
+    ["", "not-an-email", "a@b", "x" * 250 + "@example.com", "a b@example.com", "line\nbreak@example.com", None, 42],
+)
 def test_invalid_email_is_refused_and_creates_nothing(client, email):
     result = client.simulate_post("/api/cert/checkout", json={"recovery_email": email})
     assert_error(result, 400, "invalid_email")
@@ -101,18 +106,27 @@ def test_test_checkout_issues_a_paid_token_and_queues_the_private_link(make_clie
 
 def test_test_checkout_form_post_goes_to_the_register_page(make_client):
     client = make_client(test_checkout=True)
-    result = client.simulate_post("/api/cert/test-checkout", body="recovery_email=buyer%40example.com",
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    result = client.simulate_post(
+        "/api/cert/test-checkout",
+        body="recovery_email=buyer%40example.com",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert result.status_code == 303
     assert result.headers["location"].startswith(f"{BASE_URL}/register/#token=GSTK-")
 
 
 def test_test_checkout_is_refused_in_production(tmp_path):
     environ = {
-        "GHOSTSHELL_ENV": "production", "GHOSTSHELL_TEST_CHECKOUT": "1", "BASE_URL": "https://x.test",
-        "DATABASE_URL": "postgresql://x", "GHOSTSHELL_SECRET_KEY": "k" * 40,
-        "EMAIL_ENC_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "STRIPE_SECRET_KEY": "sk_live_x",
-        "STRIPE_WEBHOOK_SECRET": "whsec_x", "RESEND_API_KEY": "re_x", "RESEND_FROM_EMAIL": "a@x.test",
+        "GHOSTSHELL_ENV": "production",
+        "GHOSTSHELL_TEST_CHECKOUT": "1",
+        "BASE_URL": "https://x.test",
+        "DATABASE_URL": "postgresql://x",
+        "GHOSTSHELL_SECRET_KEY": "k" * 40,
+        "EMAIL_ENC_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        "STRIPE_SECRET_KEY": "sk_live_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "RESEND_API_KEY": "re_x",
+        "RESEND_FROM_EMAIL": "a@x.test",
     }
     with pytest.raises(ConfigError, match="refused in production"):
         Config.from_env(environ, dev_keys_path=tmp_path / "keys.json")

@@ -11,9 +11,14 @@ from api.config import Config, ConfigError
 from api.crypto import CROCKFORD, Keyring, crockford, new_token, normalize_token
 
 PRODUCTION = {
-    "GHOSTSHELL_ENV": "production", "BASE_URL": "https://ghostshell.example", "DATABASE_URL": "postgresql://db/x",
-    "GHOSTSHELL_SECRET_KEY": "s" * 40, "EMAIL_ENC_KEY": base64.b64encode(bytes(32)).decode(),
-    "STRIPE_SECRET_KEY": "sk_live_abc", "STRIPE_WEBHOOK_SECRET": "whsec_abc", "RESEND_API_KEY": "re_abc",
+    "GHOSTSHELL_ENV": "production",
+    "BASE_URL": "https://ghostshell.example",
+    "DATABASE_URL": "postgresql://db/x",
+    "GHOSTSHELL_SECRET_KEY": "s" * 40,
+    "EMAIL_ENC_KEY": base64.b64encode(bytes(32)).decode(),
+    "STRIPE_SECRET_KEY": "sk_live_abc",
+    "STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    "RESEND_API_KEY": "re_abc",
     "RESEND_FROM_EMAIL": "Registry <registry@ghostshell.example>",
 }
 
@@ -21,8 +26,14 @@ PRODUCTION = {
 def test_production_names_every_missing_secret():
     with pytest.raises(ConfigError) as error:
         Config.from_env({"GHOSTSHELL_ENV": "production", "BASE_URL": "https://x"})
-    for name in ("GHOSTSHELL_SECRET_KEY", "EMAIL_ENC_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
-                 "RESEND_API_KEY", "DATABASE_URL"):
+    for name in (
+        "GHOSTSHELL_SECRET_KEY",
+        "EMAIL_ENC_KEY",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "RESEND_API_KEY",
+        "DATABASE_URL",
+    ):
         assert name in str(error.value)
 
 
@@ -46,8 +57,9 @@ def test_development_makes_and_keeps_local_keys(tmp_path):
 
 
 def test_rate_limits_are_configurable(tmp_path):
-    config = Config.from_env({"GHOSTSHELL_RATE_LIMIT": "off", "GHOSTSHELL_RATE_LIMIT_LOOKUP": "5/second"},
-                             dev_keys_path=tmp_path / "k.json")
+    config = Config.from_env(
+        {"GHOSTSHELL_RATE_LIMIT": "off", "GHOSTSHELL_RATE_LIMIT_LOOKUP": "5/second"}, dev_keys_path=tmp_path / "k.json"
+    )
     assert config.rate_limit_enabled is False and config.rate_limits["lookup"] == "5/second"
 
 
@@ -57,7 +69,11 @@ def test_tokens_have_120_random_bits_and_a_forgiving_input_form():
     for token in tokens:
         assert token.startswith("GSTK-") and len(token) == 29 and set(token[5:]) <= set(CROCKFORD)
     token = "GSTK-7K3M9QX2VD4N8PRT6WHJ0BCY"
-    for pasted in (" gstk-7k3m9qx2vd4n8prt6whj0bcy ", "GSTK 7K3M-9QX2-VD4N-8PRT-6WHJ-0BCY", "GSTK-7K3M9QX2VD4N8PRT6WHJOBCY"):
+    for pasted in (
+        " gstk-7k3m9qx2vd4n8prt6whj0bcy ",
+        "GSTK 7K3M-9QX2-VD4N-8PRT-6WHJ-0BCY",
+        "GSTK-7K3M9QX2VD4N8PRT6WHJOBCY",
+    ):
         assert normalize_token(pasted) == token
     for bad in ("", "GSTK-123", "XXXX-7K3M9QX2VD4N8PRT6WHJ0BCY", "GSTK-7K3M9QX2VD4N8PRT6WHJ0BCU", None, "G" * 500):
         assert normalize_token(bad) is None

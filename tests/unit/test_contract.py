@@ -20,13 +20,15 @@ def test_unknown_routes_and_methods(client):
 
 
 def test_malformed_and_oversized_bodies(client):
-    bad = client.simulate_post("/api/cert/checkout", body="{not json",
-                               headers={"Content-Type": "application/json"})
+    bad = client.simulate_post("/api/cert/checkout", body="{not json", headers={"Content-Type": "application/json"})
     assert_error(bad, 400, "malformed_body")
     not_object = client.simulate_post("/api/cert/checkout", json=["a"])
     assert_error(not_object, 400, "malformed_body")
-    huge = client.simulate_post("/api/cert/checkout", body=json.dumps({"recovery_email": "a" * 70000}),
-                                headers={"Content-Type": "application/json"})
+    huge = client.simulate_post(
+        "/api/cert/checkout",
+        body=json.dumps({"recovery_email": "a" * 70000}),
+        headers={"Content-Type": "application/json"},
+    )
     assert_error(huge, 413, "body_too_large")
     wrong_type = client.simulate_post("/api/cert/checkout", body="x", headers={"Content-Type": "text/plain"})
     assert_error(wrong_type, 400, "bad_request")
@@ -73,8 +75,9 @@ def test_an_unreachable_database_is_a_503_on_health_and_elsewhere(ctx):
         broken = Context(config=ctx.config, db=down, keyring=ctx.keyring, stripe=ctx.stripe, clock=ctx.clock)
         client = falcon.testing.TestClient(create_app(context=broken))
         assert_error(client.simulate_get("/api/health"), 503, "database_unavailable")
-        assert_error(client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}), 503,
-                     "database_unavailable")
+        assert_error(
+            client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}), 503, "database_unavailable"
+        )
     finally:
         from api.models import database_proxy
 

@@ -20,13 +20,18 @@ def echo(name):
         body = f"{name} {environ.get('SCRIPT_NAME', '')}|{environ.get('PATH_INFO', '')}".encode()
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [body]
+
     return app
 
 
 def call(app, path, script_name=""):
     seen = {}
-    body = b"".join(app({"PATH_INFO": path, "SCRIPT_NAME": script_name, "REQUEST_METHOD": "GET"},
-                        lambda status, headers: seen.setdefault("status", status)))
+    body = b"".join(
+        app(
+            {"PATH_INFO": path, "SCRIPT_NAME": script_name, "REQUEST_METHOD": "GET"},
+            lambda status, headers: seen.setdefault("status", status),
+        )
+    )
     return seen["status"], body.decode()
 
 
@@ -50,27 +55,41 @@ def test_not_found_app():
 
 
 def test_module_help():
-    result = subprocess.run([sys.executable, "-m", "api.doubles", "--help"], cwd=REPO, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "api.doubles", "--help"], cwd=REPO, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0 and "--webhook-url" in result.stdout
 
 
 def test_module_serves_both_doubles_on_one_port():
-    process = subprocess.Popen([sys.executable, "-u", "-m", "api.doubles", "--port", "0", "--webhook-secret",
-                                "whsec_cli"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "api.doubles", "--port", "0", "--webhook-secret", "whsec_cli"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = process.stdout.readline()
         assert first.startswith("Stripe double: http://127.0.0.1:"), first + process.stderr.read()
         stripe_base = first.split()[2]
         mail_base = process.stdout.readline().split()[2]
         client = stripe.StripeClient("sk_test_cli", base_addresses={"api": stripe_base})
-        session = client.v1.checkout.sessions.create(params={
-            "mode": "payment", "line_items": [{"price": "price_cli", "quantity": 1}],
-            "expires_at": int(time.time()) + 3600})
+        session = client.v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "line_items": [{"price": "price_cli", "quantity": 1}],
+                "expires_at": int(time.time()) + 3600,
+            }
+        )
         assert session.url == f"{stripe_base}/pay/{session.id}"
         assert requests.get(session.url, timeout=10).status_code == 200
-        sent = requests.post(mail_base + "/emails", timeout=10, headers={"Authorization": "Bearer re_cli"},
-                             json={"from": "a@example.com", "to": "b@example.com", "subject": "s", "text": "t"})
+        sent = requests.post(
+            mail_base + "/emails",
+            timeout=10,
+            headers={"Authorization": "Bearer re_cli"},
+            json={"from": "a@example.com", "to": "b@example.com", "subject": "s", "text": "t"},
+        )
         assert sent.status_code == 200
         assert requests.get(mail_base + "/", timeout=10).status_code == 200
     finally:

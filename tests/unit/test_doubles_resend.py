@@ -33,9 +33,13 @@ def base(mail_server):
 
 
 def email(**overrides):
-    payload = {"from": "GhostShell Registry <registry@registry.test>", "to": "owner@example.com",
-               "subject": "Your birth certificate", "text": "Claim it at http://registry.test/claim/abc.",
-               "html": "<p>Claim it <a href=\"http://registry.test/claim/abc\">here</a>.</p>"}
+    payload = {
+        "from": "GhostShell Registry <registry@registry.test>",
+        "to": "owner@example.com",
+        "subject": "Your birth certificate",
+        "text": "Claim it at http://registry.test/claim/abc.",
+        "html": '<p>Claim it <a href="http://registry.test/claim/abc">here</a>.</p>',
+    }
     payload.update(overrides)
     return {k: v for k, v in payload.items() if v is not None}
 
@@ -73,11 +77,14 @@ def test_to_may_be_a_list(base):
     assert messages(base)[0]["to"] == ["a@example.com", "B <b@example.com>"]
 
 
-@pytest.mark.parametrize(("headers", "name"), [
-    ({"User-Agent": "x"}, "missing_api_key"),
-    ({"User-Agent": "x", "Authorization": "Bearer "}, "missing_api_key"),
-    ({"User-Agent": "x", "Authorization": "Bearer sk_test_wrong_provider"}, "invalid_api_key"),
-])
+@pytest.mark.parametrize(
+    ("headers", "name"),
+    [
+        ({"User-Agent": "x"}, "missing_api_key"),
+        ({"User-Agent": "x", "Authorization": "Bearer "}, "missing_api_key"),
+        ({"User-Agent": "x", "Authorization": "Bearer sk_test_wrong_provider"}, "invalid_api_key"),
+    ],
+)
 def test_a_missing_or_wrong_key_is_401(base, headers, name):
     response = send(base, headers=headers)
     assert response.status_code == 401
@@ -88,8 +95,12 @@ def test_a_missing_or_wrong_key_is_401(base, headers, name):
 def test_no_user_agent_is_403(mail_server, base):
     # http.client, because requests (and urllib3 under it) always add a User-Agent.
     connection = http.client.HTTPConnection("127.0.0.1", mail_server.port, timeout=10)
-    connection.request("POST", "/_mail/emails", body=json.dumps(email()),
-                       headers={"Authorization": HEADERS["Authorization"], "Content-Type": "application/json"})
+    connection.request(
+        "POST",
+        "/_mail/emails",
+        body=json.dumps(email()),
+        headers={"Authorization": HEADERS["Authorization"], "Content-Type": "application/json"},
+    )
     response = connection.getresponse()
     assert response.status == 403
     assert response.read() == b"error code: 1010"
@@ -97,11 +108,19 @@ def test_no_user_agent_is_403(mail_server, base):
     assert messages(base) == []
 
 
-@pytest.mark.parametrize("overrides", [
-    {"from": None}, {"to": None}, {"subject": None}, {"to": []}, {"text": None, "html": None},
-    {"from": "not an address"}, {"to": ["fine@example.com", "broken"]},
-    {"to": [f"u{i}@example.com" for i in range(51)]},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"from": None},
+        {"to": None},
+        {"subject": None},
+        {"to": []},
+        {"text": None, "html": None},
+        {"from": "not an address"},
+        {"to": ["fine@example.com", "broken"]},
+        {"to": [f"u{i}@example.com" for i in range(51)]},
+    ],
+)
 def test_invalid_emails_are_422_validation_error(base, overrides):
     response = send(base, email(**overrides))
     assert response.status_code == 422
@@ -185,8 +204,9 @@ def test_the_mailbox_lists_newest_first_and_escapes_everything(base):
 
 def test_a_message_page_escapes_text_and_sandboxes_html(base):
     hostile_html = "<p>Hi</p><script>alert('html')</script><a href=\"http://registry.test/x?a=1&b=2\">go</a>"
-    message_id = send(base, email(subject=HOSTILE, text=f"Hello {HOSTILE}\nhttp://registry.test/claim/abc",
-                                  html=hostile_html)).json()["id"]
+    message_id = send(
+        base, email(subject=HOSTILE, text=f"Hello {HOSTILE}\nhttp://registry.test/claim/abc", html=hostile_html)
+    ).json()["id"]
     page = requests.get(f"{base}/messages/{message_id}", timeout=10)
     assert page.status_code == 200
     text = page.text

@@ -61,8 +61,12 @@ def receiver_server():
 
 @pytest.fixture(scope="module")
 def stripe_server(receiver_server):
-    app = create_app(webhook_url=receiver_server.url + "/api/stripe/webhook", webhook_secret=SECRET,
-                     public_base="http://placeholder", retry_delays=RETRY_DELAYS)
+    app = create_app(
+        webhook_url=receiver_server.url + "/api/stripe/webhook",
+        webhook_secret=SECRET,
+        public_base="http://placeholder",
+        retry_delays=RETRY_DELAYS,
+    )
     with ServedApp(PrefixDispatcher(not_found_app, {"/_stripe": app})) as server:
         app.double.public_base = server.url + "/_stripe"
         server.double = app.double
@@ -93,9 +97,16 @@ def client(stripe_server, double):
 def session_params(**overrides):
     params = {
         "mode": "payment",
-        "line_items": [{"price_data": {"currency": "usd", "unit_amount": 999,
-                                       "product_data": {"name": "GhostShell birth certificate"}},
-                        "quantity": 1}],
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "unit_amount": 999,
+                    "product_data": {"name": "GhostShell birth certificate"},
+                },
+                "quantity": 1,
+            }
+        ],
         "customer_email": "owner@example.com",
         "client_reference_id": "purchase-42",
         "metadata": {"purchase_ref": "pr_42"},
@@ -142,8 +153,12 @@ def test_create_returns_a_checkout_session_shaped_like_stripes(client, stripe_se
 def test_a_price_id_costs_999_usd_and_quantity_multiplies(client):
     by_price = create(client, line_items=[{"price": "price_test_cert", "quantity": 1}])
     assert (by_price.amount_total, by_price.currency) == (999, "usd")
-    two = create(client, line_items=[{"price_data": {"currency": "eur", "unit_amount": 500,
-                                                     "product_data": {"name": "x"}}, "quantity": 2}])
+    two = create(
+        client,
+        line_items=[
+            {"price_data": {"currency": "eur", "unit_amount": 500, "product_data": {"name": "x"}}, "quantity": 2}
+        ],
+    )
     assert (two.amount_total, two.currency) == (1000, "eur")
 
 
@@ -177,15 +192,17 @@ def test_same_idempotency_key_and_params_replays_the_first_session(client, doubl
 def test_same_idempotency_key_with_other_params_is_an_idempotency_error(client):
     client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": "checkout:43:1"})
     with pytest.raises(stripe.IdempotencyError) as caught:
-        client.v1.checkout.sessions.create(params=session_params(customer_email="other@example.com"),
-                                           options={"idempotency_key": "checkout:43:1"})
+        client.v1.checkout.sessions.create(
+            params=session_params(customer_email="other@example.com"), options={"idempotency_key": "checkout:43:1"}
+        )
     assert caught.value.http_status == 400
 
 
 def test_a_rejected_request_does_not_burn_its_idempotency_key(client):
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.checkout.sessions.create(params=session_params(expires_at=1),
-                                           options={"idempotency_key": "checkout:44:1"})
+        client.v1.checkout.sessions.create(
+            params=session_params(expires_at=1), options={"idempotency_key": "checkout:44:1"}
+        )
     session = client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": "checkout:44:1"})
     assert session.status == "open"
 
@@ -198,14 +215,19 @@ def test_expires_at_outside_30_minutes_to_24_hours_is_rejected(client, offset):
     assert caught.value.param == "expires_at"
 
 
-@pytest.mark.parametrize(("overrides", "param"), [
-    ({"line_items": None}, "line_items"),
-    ({"line_items": [{"price": "price_x"}]}, "line_items[0][quantity]"),
-    ({"line_items": [{"price_data": {"unit_amount": 999, "product_data": {"name": "x"}}, "quantity": 1}]},
-     "line_items[0][price_data][currency]"),
-    ({"customer_email": "not-an-email"}, "customer_email"),
-    ({"colour": "blue"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"line_items": None}, "line_items"),
+        ({"line_items": [{"price": "price_x"}]}, "line_items[0][quantity]"),
+        (
+            {"line_items": [{"price_data": {"unit_amount": 999, "product_data": {"name": "x"}}, "quantity": 1}]},
+            "line_items[0][price_data][currency]",
+        ),
+        ({"customer_email": "not-an-email"}, "customer_email"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
 def test_invalid_params_name_the_param(client, overrides, param):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         create(client, **overrides)
@@ -224,8 +246,9 @@ def test_requests_without_a_test_secret_key_are_401(stripe_server, double):
 
 
 def test_unknown_api_urls_answer_stripe_shaped_404(stripe_server, double):
-    response = requests.get(stripe_server.base + "/v1/prices", headers={"Authorization": "Bearer sk_test_x"},
-                            timeout=10)
+    response = requests.get(
+        stripe_server.base + "/v1/prices", headers={"Authorization": "Bearer sk_test_x"}, timeout=10
+    )
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "Unrecognized request URL (GET: /v1/prices)."
 
@@ -275,8 +298,15 @@ def test_pay_completes_the_session_delivers_one_signed_event_and_redirects(clien
     assert double.wait_for_deliveries(2)
     assert len(receiver.events) == 1 and receiver.rejected == []
     assert double.deliveries[0] | {"event_id": None} == {
-        "event_id": None, "type": "checkout.session.completed", "session_id": session.id, "state": "delivered",
-        "attempts": 1, "status_code": 200, "error": None, "redelivery": False}
+        "event_id": None,
+        "type": "checkout.session.completed",
+        "session_id": session.id,
+        "state": "delivered",
+        "attempts": 1,
+        "status_code": 200,
+        "error": None,
+        "redelivery": False,
+    }
 
 
 def test_paying_twice_or_after_expiry_is_a_409_page(client, stripe_server):
@@ -316,7 +346,8 @@ def test_expire_through_the_api_delivers_one_expired_event(client, receiver, dou
     assert expired.status == "expired" and expired.url is None
     assert double.wait_for_deliveries(2)
     assert [(e["type"], e["data"]["object"]["id"]) for e in receiver.events] == [
-        ("checkout.session.expired", session.id)]
+        ("checkout.session.expired", session.id)
+    ]
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.expire(session.id)
 
@@ -344,11 +375,22 @@ def test_an_endpoint_that_never_accepts_is_marked_failed(client, stripe_server, 
 
 
 def test_a_bad_secret_is_rejected_by_the_receiver(receiver_server, double):
-    wrong = create_app(webhook_url=receiver_server.url + "/api/stripe/webhook", webhook_secret="whsec_wrong",
-                       public_base="http://x", retry_delays=())
-    session = wrong.double.create_session(parse_stripe_form(
-        [("mode", "payment"), ("line_items[0][price]", "price_x"), ("line_items[0][quantity]", "1"),
-         ("customer_email", "a@example.com")]))
+    wrong = create_app(
+        webhook_url=receiver_server.url + "/api/stripe/webhook",
+        webhook_secret="whsec_wrong",
+        public_base="http://x",
+        retry_delays=(),
+    )
+    session = wrong.double.create_session(
+        parse_stripe_form(
+            [
+                ("mode", "payment"),
+                ("line_items[0][price]", "price_x"),
+                ("line_items[0][quantity]", "1"),
+                ("customer_email", "a@example.com"),
+            ]
+        )
+    )
     wrong.double.complete(session["id"])
     assert wrong.double.wait_for_deliveries(2)
     assert receiver_server.receiver.events == []
@@ -419,10 +461,16 @@ def test_sessions_settle_and_reset(client, stripe_server, double):
 
 def test_a_session_past_expires_at_expires_by_itself(receiver_server, double):
     now = [time.time()]
-    app = create_app(webhook_url=receiver_server.url + "/api/stripe/webhook", webhook_secret=SECRET,
-                     public_base="http://x", retry_delays=(), clock=lambda: now[0])
-    session = app.double.create_session(parse_stripe_form(
-        [("mode", "payment"), ("line_items[0][price]", "price_x"), ("line_items[0][quantity]", "1")]))
+    app = create_app(
+        webhook_url=receiver_server.url + "/api/stripe/webhook",
+        webhook_secret=SECRET,
+        public_base="http://x",
+        retry_delays=(),
+        clock=lambda: now[0],
+    )
+    session = app.double.create_session(
+        parse_stripe_form([("mode", "payment"), ("line_items[0][price]", "price_x"), ("line_items[0][quantity]", "1")])
+    )
     now[0] = session["expires_at"] + 1
     assert app.double.get_session(session["id"])["status"] == "expired"
     assert app.double.wait_for_deliveries(2)
@@ -433,12 +481,20 @@ def test_a_session_past_expires_at_expires_by_itself(receiver_server, double):
 
 
 def test_parse_stripe_form_nests_keys_and_keeps_metadata_keys():
-    parsed = parse_stripe_form([
-        ("line_items[0][price_data][unit_amount]", "999"), ("line_items[1][price]", "price_x"),
-        ("metadata[0]", "digit key"), ("expand[]", "line_items"), ("expand[]", "payment_intent"),
-    ])
-    assert parsed == {"line_items": [{"price_data": {"unit_amount": "999"}}, {"price": "price_x"}],
-                      "metadata": {"0": "digit key"}, "expand": ["line_items", "payment_intent"]}
+    parsed = parse_stripe_form(
+        [
+            ("line_items[0][price_data][unit_amount]", "999"),
+            ("line_items[1][price]", "price_x"),
+            ("metadata[0]", "digit key"),
+            ("expand[]", "line_items"),
+            ("expand[]", "payment_intent"),
+        ]
+    )
+    assert parsed == {
+        "line_items": [{"price_data": {"unit_amount": "999"}}, {"price": "price_x"}],
+        "metadata": {"0": "digit key"},
+        "expand": ["line_items", "payment_intent"],
+    }
 
 
 def test_format_amount():

@@ -102,8 +102,9 @@ def test_rotation_kills_the_old_token_and_the_browser_copy(client, started, stri
 
     new = purchases.rotate_token(ctx, certificate.public_id.lower())
     assert new != old
-    assert_error(client.simulate_get("/api/cert/token-status", headers={"Authorization": f"Bearer {old}"}),
-                 404, "unknown_token")
+    assert_error(
+        client.simulate_get("/api/cert/token-status", headers={"Authorization": f"Bearer {old}"}), 404, "unknown_token"
+    )
     assert handoff(client, session_id, cookie).status_code == 202  # the dead token is never handed out again
     rotated = OutboxMessage.get(OutboxMessage.kind == "token_rotated")
     assert rotated.status == "queued"
@@ -112,7 +113,12 @@ def test_rotation_kills_the_old_token_and_the_browser_copy(client, started, stri
 
 def test_an_abandoned_checkout_says_so_instead_of_waiting_for_payment(client, started):
     session_id, cookie = started
-    session = {"id": session_id, "object": "checkout.session", "status": "expired", "payment_status": "unpaid",
-               "client_reference_id": Purchase.get(Purchase.stripe_session_id == session_id).ref}
+    session = {
+        "id": session_id,
+        "object": "checkout.session",
+        "status": "expired",
+        "payment_status": "unpaid",
+        "client_reference_id": Purchase.get(Purchase.stripe_session_id == session_id).ref,
+    }
     post_event(client, stripe_event("checkout.session.expired", session))
     assert_error(handoff(client, session_id, cookie), 410, "checkout_not_completed")

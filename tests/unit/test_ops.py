@@ -23,8 +23,11 @@ def test_ops_summary_needs_the_secret(client, make_client):
     # A secret in the query string is not accepted either.
     assert_error(client.simulate_get("/api/ops/email-summary", params={"key": OPS_SECRET}), 401, "unauthorized")
     unconfigured = make_client(ops_secret=None)
-    assert_error(unconfigured.simulate_get("/api/ops/email-summary",
-                                           headers={"Authorization": f"Bearer {OPS_SECRET}"}), 404, "not_found")
+    assert_error(
+        unconfigured.simulate_get("/api/ops/email-summary", headers={"Authorization": f"Bearer {OPS_SECRET}"}),
+        404,
+        "not_found",
+    )
 
 
 def test_ops_summary_counts_without_addresses(client, ctx, stripe_double, paid_token, deliver_mail, resend_double):
@@ -47,12 +50,14 @@ def test_ops_summary_counts_without_addresses(client, ctx, stripe_double, paid_t
 def cli_env(tmp_path):
     """The CLI in a subprocess, on its own SQLite file whichever database the suite runs on."""
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
-        "GHOSTSHELL_SECRET_KEY": "cli-test-secret-key-0123456789-abcdefgh",
-        "EMAIL_ENC_KEY": base64.b64encode(bytes(32)).decode(),
-        "STRIPE_WEBHOOK_SECRET": "whsec_cli",
-    })
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+            "GHOSTSHELL_SECRET_KEY": "cli-test-secret-key-0123456789-abcdefgh",
+            "EMAIL_ENC_KEY": base64.b64encode(bytes(32)).decode(),
+            "STRIPE_WEBHOOK_SECRET": "whsec_cli",
+        }
+    )
     return env
 
 
@@ -71,8 +76,14 @@ def test_ops_health_cli_exit_status(cli_env):
 
     ctx = Context.build(Config.from_env(cli_env))
     with ctx.db.connection_context(), ctx.db.atomic():
-        message = queue(ctx.keyring, kind="private_link", to="x@example.com",
-                        message=messages.abandoned_reminder("https://r.test"), idempotency_key="k", now=ctx.clock())
+        message = queue(
+            ctx.keyring,
+            kind="private_link",
+            to="x@example.com",
+            message=messages.abandoned_reminder("https://r.test"),
+            idempotency_key="k",
+            now=ctx.clock(),
+        )
         OutboxMessage.update(status="failed", last_error="HTTP 422").where(OutboxMessage.id == message.id).execute()
     unhealthy = run_cli(cli_env, "ops", "health")
     assert unhealthy.returncode == 1
@@ -80,7 +91,14 @@ def test_ops_health_cli_exit_status(cli_env):
 
 
 def test_every_command_has_help(cli_env):
-    for command in (["--help"], ["serve", "--help"], ["migrate", "--help"], ["ops", "health", "--help"],
-                    ["admin", "rotate-token", "--help"], ["admin", "revoke", "--help"], ["outbox", "show", "--help"]):
+    for command in (
+        ["--help"],
+        ["serve", "--help"],
+        ["migrate", "--help"],
+        ["ops", "health", "--help"],
+        ["admin", "rotate-token", "--help"],
+        ["admin", "revoke", "--help"],
+        ["outbox", "show", "--help"],
+    ):
         result = run_cli(cli_env, *command)
         assert result.returncode == 0 and "usage:" in result.stdout, command

@@ -33,11 +33,16 @@ def test_database_and_log_hold_no_plaintext_email_or_token(client, stripe_double
     session_id, cookie = started.json["session_id"], started.cookies["gs_handoff"].value
     stripe_double.complete(session_id, deliver=False)
     post_event(client, stripe_event("checkout.session.completed", stripe_double.get_session(session_id)))
-    token = client.simulate_get("/api/cert/handoff-token", params={"session_id": session_id},
-                                headers={"Cookie": f"gs_handoff={cookie}"}).json["token"]
+    token = client.simulate_get(
+        "/api/cert/handoff-token", params={"session_id": session_id}, headers={"Cookie": f"gs_handoff={cookie}"}
+    ).json["token"]
     abandoned = client.simulate_post("/api/cert/checkout", json={"recovery_email": OTHER_EMAIL}).json
-    post_event(client, stripe_event("checkout.session.expired",
-                                    {**stripe_double.get_session(abandoned["session_id"]), "status": "expired"}))
+    post_event(
+        client,
+        stripe_event(
+            "checkout.session.expired", {**stripe_double.get_session(abandoned["session_id"]), "status": "expired"}
+        ),
+    )
     sent = deliver_mail()
     assert {m["to"][0] for m in sent} == {EMAIL, OTHER_EMAIL}  # the data was there to leak
 

@@ -15,9 +15,21 @@ from api.models import Certificate, Purchase
 
 from .certificate_fixtures import bearer, fixed_clock, issued, redeem, submission  # noqa: F401
 
-PUBLIC_KEYS = {"public_id", "status", "registration_date", "agent_name", "inception_date",
-               "declared_ontological_status", "location", "cognitive_core", "amendments", "corrections_close_at",
-               "record_hash", "public_fingerprint", "public_url"}
+PUBLIC_KEYS = {
+    "public_id",
+    "status",
+    "registration_date",
+    "agent_name",
+    "inception_date",
+    "declared_ontological_status",
+    "location",
+    "cognitive_core",
+    "amendments",
+    "corrections_close_at",
+    "record_hash",
+    "public_fingerprint",
+    "public_url",
+}
 LOCATION_KEYS = {"city", "city_withheld", "state", "state_withheld", "country"}
 
 
@@ -38,18 +50,34 @@ def test_the_holder_can_verify_the_record_hash(client, paid_token):
 def test_the_public_can_recompute_the_fingerprint_from_a_lookup(client, paid_token):
     redeem(client, paid_token(), show_city_public=True, agent_name="Név 名前")
     public = client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}).json
-    fields = {key: public[key] for key in ("public_id", "registration_date", "agent_name", "inception_date",
-                                           "declared_ontological_status", "cognitive_core")}
+    fields = {
+        key: public[key]
+        for key in (
+            "public_id",
+            "registration_date",
+            "agent_name",
+            "inception_date",
+            "declared_ontological_status",
+            "cognitive_core",
+        )
+    }
     fields["location"] = {key: public["location"][key] for key in ("city", "state", "country")}
     canonical = json.dumps({"v": 1, "public": fields}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == public["public_fingerprint"]
 
 
 PRIVATE_CHANGES = {
-    "creator_label": "Another custodian", "place_city": "Launceston", "place_state": "Victoria",
-    "show_city_public": True, "hide_state_public": False, "cognitive_core_exact": "Claude Opus 4.5",
-    "agent_name": "Joule 2", "inception_date": "2026-02-09", "declared_ontological_status": "Tool",
-    "place_country": "New Zealand", "cognitive_core_family": "OpenAI",
+    "creator_label": "Another custodian",
+    "place_city": "Launceston",
+    "place_state": "Victoria",
+    "show_city_public": True,
+    "hide_state_public": False,
+    "cognitive_core_exact": "Claude Opus 4.5",
+    "agent_name": "Joule 2",
+    "inception_date": "2026-02-09",
+    "declared_ontological_status": "Tool",
+    "place_country": "New Zealand",
+    "cognitive_core_family": "OpenAI",
 }
 
 
@@ -79,11 +107,21 @@ def test_same_record_different_nonce_different_hash(ctx, issued):
 
 def test_public_view_follows_the_privacy_flags(ctx, issued):
     _, cert = issued(show_city_public=True, hide_state_public=False)
-    assert records.public_location(cert) == {"city": "Hobart", "city_withheld": False, "state": "Tasmania",
-                                             "state_withheld": False, "country": "Australia"}
+    assert records.public_location(cert) == {
+        "city": "Hobart",
+        "city_withheld": False,
+        "state": "Tasmania",
+        "state_withheld": False,
+        "country": "Australia",
+    }
     _, hidden = issued()
-    assert records.public_location(hidden) == {"city": None, "city_withheld": True, "state": None,
-                                               "state_withheld": True, "country": "Australia"}
+    assert records.public_location(hidden) == {
+        "city": None,
+        "city_withheld": True,
+        "state": None,
+        "state_withheld": True,
+        "country": "Australia",
+    }
     view = records.public_view(cert, ctx.config.base_url)
     assert set(view) == PUBLIC_KEYS
     assert view["cognitive_core"] == "Anthropic/Claude Opus 4.6"
@@ -102,19 +140,21 @@ def _text(alphabet=None):
     return base.map(lambda s: s.strip())
 
 
-RECORDS = st.fixed_dictionaries({
-    "agent_name": _text().filter(bool),
-    "creator_label": _text(),
-    "place_city": _text(),
-    "place_state": _text(),
-    "show_city_public": st.booleans(),
-    "hide_state_public": st.booleans(),
-    "listed": st.booleans(),
-    "cognitive_core_family": st.sampled_from(catalogue.FAMILIES[:-1]),
-    "cognitive_core_exact": _text(),
-    "declared_ontological_status": st.sampled_from(catalogue.STATUSES),
-    "edit_source": st.sampled_from(["human", "agent"]),
-})
+RECORDS = st.fixed_dictionaries(
+    {
+        "agent_name": _text().filter(bool),
+        "creator_label": _text(),
+        "place_city": _text(),
+        "place_state": _text(),
+        "show_city_public": st.booleans(),
+        "hide_state_public": st.booleans(),
+        "listed": st.booleans(),
+        "cognitive_core_family": st.sampled_from(catalogue.FAMILIES[:-1]),
+        "cognitive_core_exact": _text(),
+        "declared_ontological_status": st.sampled_from(catalogue.STATUSES),
+        "edit_source": st.sampled_from(["human", "agent"]),
+    }
+)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -135,14 +175,25 @@ def test_no_private_value_appears_in_lookup_or_search(client, ctx, paid_token, r
     public_id = created.json["public_id"]
     purchase = Purchase.get(Purchase.certificate == Certificate.get(Certificate.public_id == public_id))
     Purchase.update(stripe_session_id=f"cs_test_{marker}", stripe_payment_intent=f"pi_{marker}").where(
-        Purchase.id == purchase.id).execute()
+        Purchase.id == purchase.id
+    ).execute()
     cert = Certificate.get(Certificate.public_id == public_id)
 
     answers = [client.simulate_get("/api/cert/lookup", params={"id": public_id.lower()})]
     answers.append(client.simulate_get("/api/registry/search", params={"q": public_id}))
     answers.append(client.simulate_get("/api/registry/search", params={"q": record["agent_name"][:100]}))
-    secrets_ = [email, handle, token, token.lower(), purchase.token_hash, purchase.email_hash, cert.record_nonce,
-                f"cs_test_{marker}", f"pi_{marker}", private["creator_label"]]
+    secrets_ = [
+        email,
+        handle,
+        token,
+        token.lower(),
+        purchase.token_hash,
+        purchase.email_hash,
+        cert.record_nonce,
+        f"cs_test_{marker}",
+        f"pi_{marker}",
+        private["creator_label"],
+    ]
     if not record["show_city_public"]:
         secrets_.append(f"city-{marker}")
     if record["hide_state_public"]:
@@ -152,7 +203,7 @@ def test_no_private_value_appears_in_lookup_or_search(client, ctx, paid_token, r
         text = answer.text
         for secret in secrets_:
             assert secret not in text, secret
-        for item in ([answer.json] if "results" not in answer.json else answer.json["results"]):
+        for item in [answer.json] if "results" not in answer.json else answer.json["results"]:
             assert set(item) == PUBLIC_KEYS and set(item["location"]) == LOCATION_KEYS
             assert "id" not in item and "token_last4" not in item and "custodian" not in item
     found = answers[2].json["results"]

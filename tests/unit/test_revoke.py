@@ -14,8 +14,8 @@ from api import certificates
 from api.errors import RegistryError
 from api.models import AuditEvent, Certificate
 
-from .support import BASE_URL, assert_error
 from .certificate_fixtures import bearer, correct, fixed_clock, issued  # noqa: F401
+from .support import BASE_URL, assert_error
 
 
 def test_revoke_keeps_a_stub_and_audits(client, ctx, issued, clock):
@@ -29,8 +29,12 @@ def test_revoke_keeps_a_stub_and_audits(client, ctx, issued, clock):
 
     stub = client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"})
     assert stub.status_code == 200
-    assert stub.json == {"public_id": "GS-BC-H-26-1", "status": "revoked", "revoked_at": "2026-11-25T12:00:00Z",
-                         "public_url": f"{BASE_URL}/r/GS-BC-H-26-1"}
+    assert stub.json == {
+        "public_id": "GS-BC-H-26-1",
+        "status": "revoked",
+        "revoked_at": "2026-11-25T12:00:00Z",
+        "public_url": f"{BASE_URL}/r/GS-BC-H-26-1",
+    }
     assert stub.headers["cache-control"] == "public, max-age=86400"
     assert "Joule" not in stub.text and "Refunded" not in stub.text
 
@@ -41,13 +45,22 @@ def test_a_revoked_record_refuses_everything_else(client, ctx, issued):
     assert_error(correct(client, token, agent_name="After revocation"), 410, "revoked")
     assert_error(correct(client, token, agent_name=""), 410, "revoked")  # before field validation
     assert_error(client.simulate_get("/api/cert/token-status", headers=bearer(token)), 410, "revoked")
-    assert_error(client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True}),
-                 410, "revoked")
+    assert_error(
+        client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True}), 410, "revoked"
+    )
     private = client.simulate_get("/api/cert/private", headers=bearer(token))
-    stub = {"public_id": "GS-BC-H-26-1", "status": "revoked", "revoked_at": "2026-11-25T10:00:00Z",
-            "public_url": f"{BASE_URL}/r/GS-BC-H-26-1"}
-    assert private.json == {"state": "revoked", "public_id": "GS-BC-H-26-1", "revoked_at": "2026-11-25T10:00:00Z",
-                            "certificate": stub}
+    stub = {
+        "public_id": "GS-BC-H-26-1",
+        "status": "revoked",
+        "revoked_at": "2026-11-25T10:00:00Z",
+        "public_url": f"{BASE_URL}/r/GS-BC-H-26-1",
+    }
+    assert private.json == {
+        "state": "revoked",
+        "public_id": "GS-BC-H-26-1",
+        "revoked_at": "2026-11-25T10:00:00Z",
+        "certificate": stub,
+    }
     assert Certificate.get().agent_name == "Joule"
 
 
@@ -69,14 +82,19 @@ def test_revoke_errors(ctx, issued):
 
 def test_revoke_from_the_command_line(ctx, issued, database_url):
     issued()
-    env = dict(os.environ, DATABASE_URL=database_url,
-               GHOSTSHELL_SECRET_KEY="cli-test-secret-key-0123456789-abcdefgh",
-               EMAIL_ENC_KEY=base64.b64encode(bytes(32)).decode(), STRIPE_WEBHOOK_SECRET="whsec_cli")
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        GHOSTSHELL_SECRET_KEY="cli-test-secret-key-0123456789-abcdefgh",
+        EMAIL_ENC_KEY=base64.b64encode(bytes(32)).decode(),
+        STRIPE_WEBHOOK_SECRET="whsec_cli",
+    )
     env.pop("GHOSTSHELL_ENV", None)
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "api", "admin", "revoke", *args], env=env,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "api", "admin", "revoke", *args], env=env, capture_output=True, text=True, timeout=60
+        )
 
     done = run("gs-bc-h-26-1", "--reason", "Refunded")
     assert done.returncode == 0, done.stderr

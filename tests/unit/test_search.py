@@ -11,8 +11,8 @@ from api.crypto import b64e
 from api.db import is_sqlite
 from api.models import public_id_key
 
-from .support import BASE_URL, assert_error
 from .certificate_fixtures import fixed_clock, issued  # noqa: F401
+from .support import BASE_URL, assert_error
 
 
 def search(client, q, **params):
@@ -35,6 +35,7 @@ def walk(client, q, limit):
 
 
 # -- lookup -----------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("raw", ["GS-BC-H-26-1", "gs-bc-h-26-1", "  GSBCH261 ", "gs bc h 26 1"])
 def test_lookup_by_public_id_in_any_form(client, issued, raw):
@@ -65,6 +66,7 @@ def test_lookup_cache_headers_follow_the_correction_window(client, issued, clock
 
 
 # -- search -----------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def registry(issued):
@@ -115,8 +117,12 @@ def test_revoked_records_leave_name_search_and_show_as_stubs_by_id(client, ctx, 
     certificates.revoke(ctx, "GS-BC-H-26-1", "refunded")
     assert "Alpha 0" not in [r["agent_name"] for r in search(client, "alpha").json["results"]]
     stub = search(client, "GS-BC-H-26-1").json["results"][0]
-    assert stub == {"public_id": "GS-BC-H-26-1", "status": "revoked", "revoked_at": stub["revoked_at"],
-                    "public_url": f"{BASE_URL}/r/GS-BC-H-26-1"}
+    assert stub == {
+        "public_id": "GS-BC-H-26-1",
+        "status": "revoked",
+        "revoked_at": stub["revoked_at"],
+        "public_url": f"{BASE_URL}/r/GS-BC-H-26-1",
+    }
 
 
 def test_an_empty_query_browses_the_directory_by_name(client, registry):
@@ -135,8 +141,13 @@ def test_search_errors(client, registry):
     assert_error(search(client, "bad\x00query"), 400, "invalid_field", "q")
     for limit in ("0", "51", "ten", "-1"):
         assert_error(search(client, "alpha", limit=limit), 400, "invalid_field", "limit")
-    bad_cursors = ["not base64 !", b64e(b"[1,2]"), b64e(json.dumps({"p": 3, "a": None}).encode()),
-                   b64e(json.dumps({"p": 2, "a": ["x", True]}).encode()), "x" * 700]
+    bad_cursors = [
+        "not base64 !",
+        b64e(b"[1,2]"),
+        b64e(json.dumps({"p": 3, "a": None}).encode()),
+        b64e(json.dumps({"p": 2, "a": ["x", True]}).encode()),
+        "x" * 700,
+    ]
     for cursor in bad_cursors:
         assert_error(search(client, "alpha", cursor=cursor), 400, "invalid_cursor")
 
@@ -150,6 +161,7 @@ def test_search_answers_cap_at_fifty(client, issued):
 
 
 # -- query plans ------------------------------------------------------------------------------------------------
+
 
 def plan(db, query) -> str:
     sql, params = query.sql()
@@ -179,11 +191,15 @@ QUERIES = {
     "id prefix": (lambda: certificates.id_prefix_query("GSBCH26"), "certificate_public_id_key"),
     "id prefix, next page": (lambda: certificates.id_prefix_query("GSBCH26", "GSBCH265"), "certificate_public_id_key"),
     "name prefix": (lambda: certificates.name_prefix_query("alpha"), "certificate_listed_name_key_id"),
-    "name prefix, next page": (lambda: certificates.name_prefix_query("alpha", ("alpha 4", 5)),
-                               "certificate_listed_name_key_id"),
+    "name prefix, next page": (
+        lambda: certificates.name_prefix_query("alpha", ("alpha 4", 5)),
+        "certificate_listed_name_key_id",
+    ),
     "directory (empty query)": (lambda: certificates.name_prefix_query(""), "certificate_listed_name_key_id"),
-    "name prefix after an id phase": (lambda: certificates.name_prefix_query("gs", None, exclude_id_key="GS"),
-                                      "certificate_listed_name_key_id"),
+    "name prefix after an id phase": (
+        lambda: certificates.name_prefix_query("gs", None, exclude_id_key="GS"),
+        "certificate_listed_name_key_id",
+    ),
 }
 
 

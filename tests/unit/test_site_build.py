@@ -223,10 +223,22 @@ def test_register_form_fields(site):
     _, page = load(site, "register/index.html")
     names = {attrs.get("name") for tag, attrs in page.elements if tag in CONTROLS}
     assert names >= {
-        "token", "edit_source", "agent_handle", "agent_name", "declared_ontological_status",
-        "cognitive_core_company", "cognitive_core_model", "cognitive_core_other", "creator_label",
-        "inception_date", "place_city", "show_city_public", "place_state", "hide_state_public",
-        "place_country", "listed",
+        "token",
+        "edit_source",
+        "agent_handle",
+        "agent_name",
+        "declared_ontological_status",
+        "cognitive_core_company",
+        "cognitive_core_model",
+        "cognitive_core_other",
+        "creator_label",
+        "inception_date",
+        "place_city",
+        "show_city_public",
+        "place_state",
+        "hide_state_public",
+        "place_country",
+        "listed",
     }
     selects = {attrs["id"]: attrs for tag, attrs in page.elements if tag == "select"}
     assert {"show_city_public", "hide_state_public"} <= selects.keys()

@@ -14,9 +14,22 @@ from api import rules
 
 ISSUE_JS = Path(__file__).resolve().parents[2] / "site" / "theme" / "static" / "js" / "issue.js"
 ADDRESSES = [
-    "person@example.com", "a.b+tag@sub.example.org", "x@y.z", "", "plain", "a@b", "a b@example.com",
-    "a@b c.com", "<a@example.com>", "a@@example.com", "a@example.com;", '"q"@example.com', "ünï@exämple.com",
-    "a@example.", "@example.com", "a@.com",
+    "person@example.com",
+    "a.b+tag@sub.example.org",
+    "x@y.z",
+    "",
+    "plain",
+    "a@b",
+    "a b@example.com",
+    "a@b c.com",
+    "<a@example.com>",
+    "a@@example.com",
+    "a@example.com;",
+    '"q"@example.com',
+    "ünï@exämple.com",
+    "a@example.",
+    "@example.com",
+    "a@.com",
 ]
 
 

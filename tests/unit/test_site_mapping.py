@@ -124,7 +124,11 @@ def test_round_trip_through_prefill(js, selection):
     assert js.back(*js.to(*selection)) == selection
 
 
-@pytest.mark.parametrize("fields", [("Prefer not to say", ""), ("Undisclosed", "Acme/Foo-1"), ("Undisclosed", "")]
-                         + [(c, m) for c, m in LISTED] + [(c["value"], "Custom") for c in COMPANIES])
+@pytest.mark.parametrize(
+    "fields",
+    [("Prefer not to say", ""), ("Undisclosed", "Acme/Foo-1"), ("Undisclosed", "")]
+    + [(c, m) for c, m in LISTED]
+    + [(c["value"], "Custom") for c in COMPANIES],
+)
 def test_round_trip_from_stored_fields(js, fields):
     assert js.to(*js.back(*fields)) == fields

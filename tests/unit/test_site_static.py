@@ -56,15 +56,18 @@ def test_unknown_api_paths_are_left_to_the_api(client):
     assert "Page not found" in client.simulate_get("/apiary").text
 
 
-@pytest.mark.parametrize("path,marker", [
-    ("/", "Birth Certificates for Agents"),
-    ("/issue/", "Purchase certificate"),
-    ("/handoff/", "Certificate handoff"),
-    ("/register/", "Declared ontological status"),
-    ("/registry/", "Record id or agent name"),
-    ("/seal/", "INITIUM SINE IUDICIO SERVATUM"),
-    ("/p/", "Private record"),
-])
+@pytest.mark.parametrize(
+    "path,marker",
+    [
+        ("/", "Birth Certificates for Agents"),
+        ("/issue/", "Purchase certificate"),
+        ("/handoff/", "Certificate handoff"),
+        ("/register/", "Declared ontological status"),
+        ("/registry/", "Record id or agent name"),
+        ("/seal/", "INITIUM SINE IUDICIO SERVATUM"),
+        ("/p/", "Private record"),
+    ],
+)
 def test_pretty_urls(client, path, marker):
     result = client.simulate_get(path)
     assert result.status_code == 200
@@ -100,17 +103,20 @@ def test_unknown_page_gets_the_404_page(client):
     assert "Content-Security-Policy" in result.headers
 
 
-@pytest.mark.parametrize("path", [
-    "/../secret.txt",
-    "/theme/../../secret.txt",
-    "/%2e%2e/secret.txt",
-    "/theme/%2e%2e/%2e%2e/secret.txt",
-    "/..%2fsecret.txt",
-    "/theme\\..\\..\\secret.txt",
-    "/.hidden",
-    "/r/../../secret.txt",
-    "/index.html%00.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/theme/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/theme/%2e%2e/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/theme\\..\\..\\secret.txt",
+        "/.hidden",
+        "/r/../../secret.txt",
+        "/index.html%00.txt",
+    ],
+)
 def test_path_traversal_and_dotfiles_are_refused(client, path):
     result = client.simulate_get(path)
     assert result.status_code in (404, 400)

@@ -27,8 +27,13 @@ def checkout(client, stripe_double):
 
 
 def paid(session: dict) -> dict:
-    return {**session, "status": "complete", "payment_status": "paid", "payment_intent": "pi_test_1",
-            "customer_details": {"email": session["customer_email"]}}
+    return {
+        **session,
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": "pi_test_1",
+        "customer_details": {"email": session["customer_email"]},
+    }
 
 
 def messages(kind: str | None = None) -> list[OutboxMessage]:
@@ -148,8 +153,9 @@ def test_events_for_sessions_that_are_not_ours_are_ignored(client, checkout):
 
 
 def test_other_event_types_are_acknowledged(client):
-    payload = json.dumps({"id": "evt_x", "object": "event", "type": "payment_intent.created",
-                          "data": {"object": {"id": "pi_1"}}})
+    payload = json.dumps(
+        {"id": "evt_x", "object": "event", "type": "payment_intent.created", "data": {"object": {"id": "pi_1"}}}
+    )
     result = post_event(client, payload)
     assert result.status_code == 200 and result.json["outcome"] == "ignored"
 
