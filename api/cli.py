@@ -16,9 +16,12 @@ import json
 import logging
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 
-from .config import RESEND_DOUBLE_PREFIX, STRIPE_DOUBLE_PREFIX, Config, ConfigError
+import peewee
+
+from .config import DEFAULT_DATABASE_URL, RESEND_DOUBLE_PREFIX, STRIPE_DOUBLE_PREFIX, Config, ConfigError
 from .context import Context
 
 log = logging.getLogger("ghostshell")
@@ -230,3 +233,21 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    except (peewee.OperationalError, peewee.InterfaceError) as exc:
+        print(
+            database_unreachable_message(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, exc), file=sys.stderr
+        )
+        return 2
+
+
+def database_unreachable_message(url: str, exc: Exception) -> str:
+    """One line naming the database (never its password) and the driver's reason, instead of a traceback."""
+    parts = urllib.parse.urlsplit(url)
+    where = f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    if parts.scheme.startswith("sqlite"):
+        where = url
+    reasons = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = reasons[0].rsplit(" failed: ", 1)[-1] if reasons else type(exc).__name__
+    if parts.password:
+        reason = reason.replace(parts.password, "***")
+    return f"Cannot reach the database at {where} ({reason}); check DATABASE_URL and that the server is running."

@@ -5,6 +5,7 @@
 Rules:
 - In production (`GHOSTSHELL_ENV=production`) every required secret must be set, and the test checkout
   must be off; otherwise start-up stops with a `ConfigError` naming what is missing.
+- The test checkout is refused with a live Stripe key (`sk_live_`/`rk_live_`), whatever the environment name.
 - In development the registry makes its own keys on first run and keeps them in `var/dev-keys.json`, so a
   fresh clone runs with no credentials. With no `STRIPE_SECRET_KEY` (and no `RESEND_API_KEY`) it runs in
   test mode against the local Stripe and Resend doubles mounted on the same origin (`/_stripe`, `/_mail`).
@@ -27,6 +28,7 @@ LOCAL_STRIPE_KEY = "sk_test_local_double"
 LOCAL_RESEND_KEY = "re_local_double"
 STRIPE_DOUBLE_PREFIX = "/_stripe"
 RESEND_DOUBLE_PREFIX = "/_mail"
+LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 
 DEFAULT_RATE_LIMITS = {
     "checkout": "10/minute",
@@ -107,6 +109,14 @@ class Config:
         if production and test_checkout:
             raise ConfigError(
                 "GHOSTSHELL_TEST_CHECKOUT=1 is refused in production: it would issue certificates without payment."
+            )
+
+        if test_checkout and (get("STRIPE_SECRET_KEY") or "").startswith(LIVE_KEY_PREFIXES):
+            # Whatever the environment is called: a live key means real money, and the test checkout issues
+            # certificates without it.
+            raise ConfigError(
+                "GHOSTSHELL_TEST_CHECKOUT=1 is refused with a live Stripe key (sk_live_/rk_live_): it would issue "
+                "certificates without payment."
             )
 
         base_url = (get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")

@@ -28,7 +28,10 @@ def open_database(url: str) -> peewee.Database:
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # reported like any unreachable database: one line, exit 2
+                raise peewee.OperationalError(f"cannot create {Path(path).parent}: {exc.strerror}") from exc
         db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=15, autoconnect=True)
     else:
         db = connect(url, autoconnect=True)

@@ -27,6 +27,9 @@ DEFAULT_EXCLUDED_PREFIXES = ("/api", "/_stripe")
 
 # Netlify's default for files without a Cache-Control rule: browsers always revalidate.
 DEFAULT_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+# A rule's Cache-Control (the year-long `immutable` of /theme/*) describes the files it names: an answer that is
+# not one of them (a 404, a redirect, a refused method) must not be kept, or a later deploy could not fix it.
+NOT_FOUND_CACHE_CONTROL = "no-store"
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -115,6 +118,7 @@ class StaticSite:
             path += "/"  # the app strips trailing slashes (req_options); pretty URLs need them
         self._apply_headers(resp, path)
         if req.method not in ("GET", "HEAD"):
+            resp.set_header("Cache-Control", NOT_FOUND_CACHE_CONTROL)
             resp.status = falcon.HTTP_405
             resp.set_header("Allow", "GET, HEAD")
             resp.content_type = CONTENT_TYPES[".txt"]
@@ -164,6 +168,7 @@ class StaticSite:
                     location += "?" + req.query_string
                 resp.status = falcon.HTTP_301
                 resp.location = location
+                resp.set_header("Cache-Control", DEFAULT_CACHE_CONTROL)
                 return True
             target = index
         elif not target.is_file():
@@ -179,6 +184,7 @@ class StaticSite:
         if rule.status in REDIRECT_STATUSES:
             resp.status = REDIRECT_STATUSES[rule.status]
             resp.location = to
+            resp.set_header("Cache-Control", DEFAULT_CACHE_CONTROL)
             return True
         segments = self._segments(to)
         target = self._file(segments) if segments is not None else None
@@ -188,6 +194,7 @@ class StaticSite:
         return True
 
     def _not_found(self, resp: falcon.Response) -> None:
+        resp.set_header("Cache-Control", NOT_FOUND_CACHE_CONTROL)
         page = self.root / "404.html"
         if page.is_file():
             self._send(resp, page, falcon.HTTP_404)

@@ -1,0 +1,106 @@
+"""The faults found when the registry was attacked (issue 9), each kept as a test that failed before its fix.
+
+Numbered as in the issue: 1 outbox claims, 2 rate-limit storage down, 3 idle connections, 4 webhook ordering,
+5 hostile input, 6 the 413 shape, 7 live key with the test checkout, 8 immutable 404s, 9 idempotent redeem,
+10 the OpenAPI document against the server, 11 an unreachable PostgreSQL at start-up. Tests that need a
+running server, a kill or a database outage live in tests/faults/ (the fault suite).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.config import Config, ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GHOSTSHELL_", "STRIPE_", "DATABASE_URL"))}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+
+# -- 7. a live Stripe key with the test checkout on ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["sk_live_abc123", "rk_live_abc123"])
+@pytest.mark.parametrize("env_name", [None, "development"])
+def test_a_live_key_with_the_test_checkout_refuses_to_start(tmp_path, key, env_name):
+    environ = {"GHOSTSHELL_TEST_CHECKOUT": "1", "STRIPE_SECRET_KEY": key}
+    if env_name:
+        environ["GHOSTSHELL_ENV"] = env_name
+    with pytest.raises(ConfigError, match="live"):
+        Config.from_env(environ, dev_keys_path=tmp_path / "keys.json")
+
+
+def test_a_test_key_with_the_test_checkout_still_starts(tmp_path):
+    config = Config.from_env(
+        {"GHOSTSHELL_TEST_CHECKOUT": "1", "STRIPE_SECRET_KEY": "sk_test_abc"}, dev_keys_path=tmp_path / "k.json"
+    )
+    assert config.test_checkout
+    live = Config.from_env({"STRIPE_SECRET_KEY": "sk_live_abc"}, dev_keys_path=tmp_path / "k.json")
+    assert not live.test_checkout
+
+
+# -- 11. an unreachable database at start-up ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["migrate"], ["ops", "health"]])
+def test_an_unreachable_postgresql_is_one_clear_line_and_exit_2(command, tmp_path):
+    result = _cli(
+        *command,
+        DATABASE_URL="postgresql://registry:secret-password@127.0.0.1:1/registry?connect_timeout=2",
+        GHOSTSHELL_SECRET_KEY="x" * 40,
+        EMAIL_ENC_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    )
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "127.0.0.1:1" in lines[0] and "database" in lines[0].lower()
+    assert "secret-password" not in result.stderr + result.stdout
+
+
+def test_an_unusable_sqlite_path_is_one_clear_line_and_exit_2():
+    result = _cli("migrate", DATABASE_URL="sqlite:////proc/no-such-dir/registry.db")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "/proc/no-such-dir" in result.stderr
+
+
+# -- 8. a 404 under /theme/ -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site_client(tmp_path_factory):
+    import falcon
+    import falcon.testing
+
+    import build
+    from api.static_site import add_static_site
+
+    site = build.build(tmp_path_factory.mktemp("faults-site") / "output")
+    app = falcon.App()
+    add_static_site(app, site)
+    return site, falcon.testing.TestClient(app)
+
+
+@pytest.mark.parametrize(
+    "path", ["/theme/css/site.0000000000.css", "/theme/missing.js", "/theme/js/", "/theme", "/theme/../theme/x.css"]
+)
+def test_only_existing_fingerprinted_assets_are_immutable(site_client, path):
+    site, client = site_client
+    result = client.simulate_get(path)
+    assert result.status_code != 200
+    assert "immutable" not in result.headers.get("cache-control", ""), (path, result.headers)
+    assert "max-age=31536000" not in result.headers.get("cache-control", "")
+    (css,) = site.glob("theme/css/site.*.css")
+    existing = client.simulate_get("/" + css.relative_to(site).as_posix())
+    assert existing.status_code == 200 and "immutable" in existing.headers["cache-control"]
