@@ -14,7 +14,7 @@ from .config import Config
 from .context import Context
 from .db import ConnectionMiddleware
 from .ratelimit import RateLimiter
-from .resources import certificates, common, meta, ops, purchases, tokens, webhooks
+from .resources import certificates, common, credentials, meta, ops, purchases, tokens, webhooks
 
 
 def make_limiter(config: Config) -> RateLimiter:
@@ -54,4 +54,5 @@ def create_app(
     app.add_route("/api/cert/lookup", certificates.Lookup(context, limiter))
     app.add_route("/api/registry/search", certificates.Search(context, limiter))
     app.add_route("/api/ops/email-summary", ops.EmailSummary(context))
+    app.add_route("/.well-known/did.json", credentials.DidDocument(context))
     return app

@@ -6,7 +6,7 @@ serve         run the registry with waitress (migrates SQLite on start; sends qu
 migrate       apply pending schema migrations (idempotent)
 ops health    the email/checkout summary; exit status 1 when something needs attention
 outbox        list / show / send queued email
-admin         rotate-token, revoke
+admin         rotate-token, revoke, rotate-signing-key, new-signing-key
 """
 
 from __future__ import annotations
@@ -87,6 +87,14 @@ def cmd_serve(args) -> int:
     elif pending(ctx.db):
         print("The database needs migrating: run `python -m api migrate` first.", file=sys.stderr)
         return 2
+    from .signing import SigningKeyError
+
+    try:
+        with ctx.db.connection_context():
+            ctx.signing_keys.current()
+    except SigningKeyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     ctx.db.close()
     site = Path(args.site).resolve() if args.site else None
     if site is not None and not (site / "index.html").exists():
@@ -160,9 +168,57 @@ def cmd_outbox(args) -> int:
     return 0
 
 
+def cmd_rotate_signing_key(args) -> int:
+    """Make the configured key current; in development, when it already is, make and keep a new one first."""
+    import os as _os
+
+    from .config import save_dev_signing_key
+    from .signing import SigningKeyError, public_multikey
+
+    ctx = _context()
+    keys = ctx.signing_keys
+    with ctx.db.connection_context():
+        try:
+            previous = keys.current()
+        except SigningKeyError:
+            previous = None  # the configured key is new: rotating makes it current
+        if previous is not None and previous.public_key_multibase == public_multikey(ctx.config.signing_key):
+            if ctx.config.production:
+                print(
+                    "GHOSTSHELL_SIGNING_KEY is already the current key. Set it to a new key first "
+                    "(`python -m api admin new-signing-key` prints one), then run this again.",
+                    file=sys.stderr,
+                )
+                return 1
+            seed = _os.urandom(32)
+            save_dev_signing_key(seed)
+        else:
+            seed = ctx.config.signing_key
+        try:
+            current = keys.rotate_to(seed)
+        except SigningKeyError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    print(f"Signing key rotated: {current.public_key_multibase} signs from now on; restart the server to use it.")
+    if previous is not None:
+        print(f"Retired: {previous.public_key_multibase} (still published; verifies what it signed until now).")
+    return 0
+
+
+def cmd_new_signing_key(args) -> int:
+    from .config import new_signing_key_text
+
+    print(new_signing_key_text())
+    return 0
+
+
 def cmd_admin(args) -> int:
     from .errors import RegistryError
 
+    if args.admin_command == "rotate-signing-key":
+        return cmd_rotate_signing_key(args)
+    if args.admin_command == "new-signing-key":
+        return cmd_new_signing_key(args)
     ctx = _context()
     try:
         with ctx.db.connection_context():
@@ -219,6 +275,12 @@ def parser() -> argparse.ArgumentParser:
     revoke = admin_commands.add_parser("revoke", help="revoke a certificate (refunds)")
     revoke.add_argument("public_id")
     revoke.add_argument("--reason", required=True)
+    admin_commands.add_parser(
+        "rotate-signing-key",
+        help="retire the current signing key (it stays published) and sign with a new one: in production the "
+        "one GHOSTSHELL_SIGNING_KEY now holds; in development a new key kept in var/dev-keys.json",
+    )
+    admin_commands.add_parser("new-signing-key", help="print a new random value for GHOSTSHELL_SIGNING_KEY")
     admin.set_defaults(func=cmd_admin)
     return root
 

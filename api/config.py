@@ -7,8 +7,10 @@ Rules:
   must be off; otherwise start-up stops with a `ConfigError` naming what is missing.
 - The test checkout is refused with a live Stripe key (`sk_live_`/`rk_live_`), whatever the environment name.
 - In development the registry makes its own keys on first run and keeps them in `var/dev-keys.json`, so a
-  fresh clone runs with no credentials. With no `STRIPE_SECRET_KEY` (and no `RESEND_API_KEY`) it runs in
-  test mode against the local Stripe and Resend doubles mounted on the same origin (`/_stripe`, `/_mail`).
+  fresh clone runs with no credentials. That includes the Ed25519 signing key (production:
+  `GHOSTSHELL_SIGNING_KEY`), which `python -m api admin rotate-signing-key` replaces there. With no
+  `STRIPE_SECRET_KEY` (and no `RESEND_API_KEY`) it runs in test mode against the local Stripe and Resend doubles
+  mounted on the same origin (`/_stripe`, `/_mail`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import secrets
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_KEYS_PATH = REPO_ROOT / "var" / "dev-keys.json"
 DEFAULT_DATABASE_URL = "sqlite:///var/ghostshell.db"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 LOCAL_STRIPE_KEY = "sk_test_local_double"
@@ -44,6 +47,7 @@ PRODUCTION_REQUIRED = (
     "DATABASE_URL",
     "GHOSTSHELL_SECRET_KEY",
     "EMAIL_ENC_KEY",
+    "GHOSTSHELL_SIGNING_KEY",
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
     "RESEND_API_KEY",
@@ -62,6 +66,7 @@ class Config:
     base_url: str = DEFAULT_BASE_URL
     secret_key: bytes = b""
     email_enc_key: bytes = b""
+    signing_key: bytes = b""  # Ed25519 private key (32-byte seed); see api/signing.py
     stripe_secret_key: str = LOCAL_STRIPE_KEY
     stripe_webhook_secret: str = ""
     stripe_price_id: str | None = None
@@ -120,7 +125,7 @@ class Config:
             )
 
         base_url = (get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        dev_keys = {} if production else _dev_keys(dev_keys_path or REPO_ROOT / "var" / "dev-keys.json")
+        dev_keys = {} if production else _dev_keys(dev_keys_path or DEV_KEYS_PATH)
 
         stripe_key = get("STRIPE_SECRET_KEY")
         resend_key = get("RESEND_API_KEY")
@@ -147,6 +152,7 @@ class Config:
             base_url=base_url,
             secret_key=_key_bytes("GHOSTSHELL_SECRET_KEY", get("GHOSTSHELL_SECRET_KEY") or dev_keys.get("secret_key")),
             email_enc_key=_aes_key(get("EMAIL_ENC_KEY") or dev_keys.get("email_enc_key")),
+            signing_key=signing_key_bytes(get("GHOSTSHELL_SIGNING_KEY") or dev_keys.get("signing_key")),
             stripe_secret_key=stripe_key,
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET") or dev_keys.get("stripe_webhook_secret", ""),
             stripe_price_id=get("STRIPE_PRICE_ID"),
@@ -186,16 +192,66 @@ def _aes_key(value: str | None) -> bytes:
     return key
 
 
-def _dev_keys(path: Path) -> dict:
-    """Development keys, made once and kept so that restarts can still read what earlier runs stored."""
-    if path.exists():
-        return json.loads(path.read_text())
-    keys = {
+def signing_key_bytes(value: str | None) -> bytes:
+    """GHOSTSHELL_SIGNING_KEY: the Ed25519 private key as 32 bytes in base64, or as a `z3u2...` secretKeyMultibase."""
+    if not value:
+        raise ConfigError(
+            "GHOSTSHELL_SIGNING_KEY is required: an Ed25519 private key, 32 random bytes, base64-encoded."
+        )
+    if value.startswith("z"):
+        from .verifier import private_key_from_multibase
+
+        try:
+            return private_key_from_multibase(value)
+        except ValueError as exc:
+            raise ConfigError(f"GHOSTSHELL_SIGNING_KEY: {exc}.") from exc
+    try:
+        key = base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError("GHOSTSHELL_SIGNING_KEY is not valid base64.") from exc
+    if len(key) != 32:
+        raise ConfigError("GHOSTSHELL_SIGNING_KEY must decode to exactly 32 bytes.")
+    return key
+
+
+def new_signing_key_text() -> str:
+    """A fresh value for GHOSTSHELL_SIGNING_KEY."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _new_dev_keys() -> dict:
+    return {
         "secret_key": secrets.token_urlsafe(48),
         "email_enc_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         "stripe_webhook_secret": "whsec_" + secrets.token_urlsafe(32),
+        "signing_key": new_signing_key_text(),
     }
+
+
+def _write_dev_keys(path: Path, keys: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(keys, indent=2))
     path.chmod(0o600)
+
+
+def _dev_keys(path: Path) -> dict:
+    """Development keys, made once and kept so that restarts can still read what earlier runs stored. A key file
+    from an earlier release gains the keys it lacks (the signing key), and keeps the others."""
+    if path.exists():
+        keys = json.loads(path.read_text())
+        missing = {name: value for name, value in _new_dev_keys().items() if name not in keys}
+        if missing:
+            keys.update(missing)
+            _write_dev_keys(path, keys)
+        return keys
+    keys = _new_dev_keys()
+    _write_dev_keys(path, keys)
     return keys
+
+
+def save_dev_signing_key(seed: bytes, path: Path | None = None) -> None:
+    """Development rotation (`admin rotate-signing-key`): the new private key replaces the old one in var/."""
+    path = path or DEV_KEYS_PATH
+    keys = _dev_keys(path)
+    keys["signing_key"] = base64.b64encode(seed).decode()
+    _write_dev_keys(path, keys)

@@ -1,4 +1,5 @@
-"""The collaborators every domain function receives: configuration, database, keys, Stripe, clock, randomness.
+"""The collaborators every domain function receives: configuration, database, keys (secret and signing), Stripe,
+clock, randomness.
 
 `Context.build(config, ...)` makes the real ones; tests pass their own clock, random source or Stripe client
 (pointed at the local Stripe double over loopback HTTP) instead of monkeypatching.
@@ -17,6 +18,7 @@ from .config import Config
 from .crypto import Keyring
 from .db import open_database
 from .payments import StripeGateway, make_stripe_client
+from .signing import SigningKeys, did_web
 
 
 def utcnow() -> dt.datetime:
@@ -31,6 +33,11 @@ class Context:
     stripe: StripeGateway
     clock: Callable[[], dt.datetime] = utcnow
     random_bytes: Callable[[int], bytes] = os.urandom
+    signing_keys: SigningKeys = None  # type: ignore[assignment]  # made from config, db and clock when not given
+
+    def __post_init__(self):
+        if self.signing_keys is None:
+            self.signing_keys = SigningKeys(self.db, self.config.signing_key, did_web(self.config.base_url), self.clock)
 
     @classmethod
     def build(

@@ -48,6 +48,7 @@ STATUS_BY_CODE = {
     "internal_error": 500,
     "payment_provider_error": 502,
     "database_unavailable": 503,
+    "signing_unavailable": 503,
 }
 
 _CODE_BY_FALCON_STATUS = {

@@ -160,3 +160,39 @@ class SchemaMigration(BaseModel):
 
 
 MODELS = [Certificate, Purchase, CardCounter, AuditEvent, WebhookEvent, OutboxMessage, SchemaMigration]
+
+
+class SigningKey(BaseModel):
+    """A registry signing key's public half and validity period (api/signing.py). The private half is never here."""
+
+    public_key_multibase = pw.CharField(max_length=64, unique=True)
+    valid_from = pw.DateTimeField()
+    valid_until = pw.DateTimeField(null=True)  # null: the current key
+
+
+class CredentialVersion(BaseModel):
+    """One signed credential per certificate version, written in the transaction of the change (api/credentials.py)."""
+
+    certificate = pw.ForeignKeyField(Certificate, backref="credential_versions", on_delete="RESTRICT")
+    version = pw.IntegerField()
+    event = pw.CharField(max_length=12)  # issue | correct | revoke
+    status_index = pw.IntegerField(unique=True)
+    signing_key = pw.ForeignKeyField(SigningKey, on_delete="RESTRICT")
+    created_at = pw.DateTimeField()
+    document = pw.TextField()
+
+    class Meta:
+        indexes = ((("certificate", "version"), True),)
+
+
+class StatusList(BaseModel):
+    """A Bitstring Status List (`revocation`, `refresh`): its bits, set in the transaction that changes a status.
+    `allocated` counts the indexes handed out (kept on the revocation row; every list shares the indexes)."""
+
+    purpose = pw.CharField(max_length=20, primary_key=True)
+    bits = pw.BlobField()
+    allocated = pw.IntegerField(default=0)
+    updated_at = pw.DateTimeField()
+
+
+MODELS += [SigningKey, CredentialVersion, StatusList]

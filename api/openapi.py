@@ -151,6 +151,22 @@ PATHS = {
     },
 }
 
+# Verifiable credentials (docs/api.md "Verifiable credentials").
+PATHS |= {
+    "/.well-known/did.json": {
+        "get": {
+            "summary": "The registry's DID document (did:web): every signing key, current and retired",
+            "responses": {
+                "200": {
+                    "description": "DID document",
+                    "content": {"application/did+json": {"schema": {"type": "object"}}},
+                },
+                **_errors(503),
+            },
+        }
+    },
+}
+
 
 def build_document() -> dict:
     return {

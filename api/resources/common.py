@@ -64,10 +64,10 @@ class BodyLimitMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """API answers are data, never documents to render or cache by accident."""
+    """API answers (and the JSON under /.well-known/) are data, never documents to render or cache by accident."""
 
     def process_response(self, req, resp, resource, req_succeeded):
-        if not req.path.startswith("/api/"):
+        if not req.path.startswith(("/api/", "/.well-known/")):
             return
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.set_header("Referrer-Policy", "no-referrer")

@@ -111,6 +111,7 @@ def config(database_url, stripe_double_server, resend_double_server):
         base_url=BASE_URL,
         secret_key=b"unit-test-secret-key-0123456789-abcdefghij",
         email_enc_key=base64.b64decode(base64.b64encode(bytes(range(32)))),
+        signing_key=bytes(range(32, 64)),
         stripe_secret_key="sk_test_unit",
         stripe_webhook_secret=WEBHOOK_SECRET,
         stripe_api_base=stripe_double_server.url,

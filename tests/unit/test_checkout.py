@@ -123,6 +123,7 @@ def test_test_checkout_is_refused_in_production(tmp_path):
         "DATABASE_URL": "postgresql://x",
         "GHOSTSHELL_SECRET_KEY": "k" * 40,
         "EMAIL_ENC_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        "GHOSTSHELL_SIGNING_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         "STRIPE_SECRET_KEY": "sk_live_x",
         "STRIPE_WEBHOOK_SECRET": "whsec_x",
         "RESEND_API_KEY": "re_x",

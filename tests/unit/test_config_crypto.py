@@ -16,6 +16,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgresql://db/x",
     "GHOSTSHELL_SECRET_KEY": "s" * 40,
     "EMAIL_ENC_KEY": base64.b64encode(bytes(32)).decode(),
+    "GHOSTSHELL_SIGNING_KEY": base64.b64encode(bytes(range(32))).decode(),
     "STRIPE_SECRET_KEY": "sk_live_abc",
     "STRIPE_WEBHOOK_SECRET": "whsec_abc",
     "RESEND_API_KEY": "re_abc",
