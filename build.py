@@ -2,7 +2,9 @@
 
     python build.py [--output DIR]
 
-Pelican renders the pages (pretty URLs, pages only, settings in site/pelicanconf.py). Then every file under
+First api/definition.json, the registry's definition as the site sees it (fields, rules, id format), is
+refreshed from api/definition.py. Pelican renders the pages (pretty URLs, pages only, settings in
+site/pelicanconf.py), with that export and api/catalogue.json in the templates' context. Then every file under
 output/theme/ is renamed with a content hash (site.css -> site.3f9a1c2b4d.css) and the HTML is rewritten to
 match, so netlify.toml can cache /theme/* for a year while a changed file always gets a new URL. Stylesheets
 and scripts lose their comments and indentation on the way (a line-based pass, safe for this site's own code,
@@ -32,7 +34,10 @@ def build(output: Path | str = DEFAULT_OUTPUT) -> Path:
     from pelican import Pelican
     from pelican.settings import read_settings
 
+    from api.definition import write_export
+
     output = Path(output).resolve()
+    write_export()
     _clear(output)
     settings = read_settings(str(SITE / "pelicanconf.py"), override={"OUTPUT_PATH": str(output)})
     Pelican(settings).run()

@@ -1,8 +1,8 @@
-"""The Falcon application factory.
+"""The Falcon application factory: the API's routes.
 
-`create_app(config)` wires the routes to their resources with injected collaborators. Tests call it with
-their own `Context` (temporary database, fixed clock, Stripe client pointed at the local double) and drive it
-with `falcon.testing.TestClient`. The schema is never touched here: run `python -m api migrate` first.
+`create_app(config)` wires the routes to their resources with injected collaborators. It is the API part of a
+running registry: `api.registry.Registry` builds it (with the mail sender, the optional site and local doubles),
+and `serve`, the WSGI entry point and the tests all go through `Registry`. The schema is never touched here.
 """
 
 from __future__ import annotations

@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import urllib.parse
 from pathlib import Path
 
 import peewee
 
-from .config import DEFAULT_DATABASE_URL, RESEND_DOUBLE_PREFIX, STRIPE_DOUBLE_PREFIX, Config, ConfigError
+from .config import DEFAULT_DATABASE_URL, RESEND_DOUBLE_PREFIX, Config, ConfigError
 from .context import Context
 
 log = logging.getLogger("ghostshell")
@@ -32,10 +31,9 @@ def _context() -> Context:
 
 
 def _sender(ctx: Context):
-    from .mail.outbox import OutboxSender, ResendTransport
+    from .registry import Registry
 
-    transport = ResendTransport(ctx.config.resend_api_key, ctx.config.resend_from_email, ctx.config.resend_api_base)
-    return OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+    return Registry(context=ctx).outbox
 
 
 def cmd_migrate(args) -> int:
@@ -47,67 +45,26 @@ def cmd_migrate(args) -> int:
     return 0
 
 
-def build_wsgi(ctx: Context, site: Path | None):
-    """The registry's WSGI app, with the built site and (in test mode) the local doubles on the same origin."""
-    from .app import create_app
-
-    app = create_app(context=ctx)
-    if site is not None:
-        from .static_site import add_static_site
-
-        add_static_site(app, site)
-    if not ctx.config.local_doubles:
-        return app
-    from .doubles import resend_double, stripe_double
-    from .doubles.dispatch import PrefixDispatcher
-
-    base = ctx.config.base_url
-    stripe_app = stripe_double.create_app(
-        webhook_url=base + "/api/stripe/webhook",
-        webhook_secret=ctx.config.stripe_webhook_secret,
-        public_base=base + STRIPE_DOUBLE_PREFIX,
-    )
-    mounts = {STRIPE_DOUBLE_PREFIX: stripe_app}
-    if ctx.config.resend_api_base == base + RESEND_DOUBLE_PREFIX:
-        mounts[RESEND_DOUBLE_PREFIX] = resend_double.create_app()
-    return PrefixDispatcher(app, mounts)
-
-
 def cmd_serve(args) -> int:
     import waitress
 
-    from .mail.outbox import BackgroundSender
-    from .migrations import migrate, pending
+    from .registry import NotReady, Registry
 
-    if not os.environ.get("BASE_URL"):
-        os.environ["BASE_URL"] = f"http://{args.host}:{args.port}"
-    ctx = _context()
-    if ctx.config.is_sqlite:
-        migrate(ctx.db)
-    elif pending(ctx.db):
-        print("The database needs migrating: run `python -m api migrate` first.", file=sys.stderr)
-        return 2
-    from .signing import SigningKeyError
-
-    try:
-        with ctx.db.connection_context():
-            ctx.signing_keys.current()
-    except SigningKeyError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    ctx.db.close()
+    config = Config.from_env(default_base_url=f"http://{args.host}:{args.port}")
     site = Path(args.site).resolve() if args.site else None
     if site is not None and not (site / "index.html").exists():
         print(f"No built site in {site}: run `python build.py` first.", file=sys.stderr)
         return 2
-    wsgi = build_wsgi(ctx, site)
-    sender = BackgroundSender(_sender(ctx), interval=args.mail_interval)
-    sender.start()
-    base = ctx.config.base_url
+    try:
+        registry = Registry(config, site=site, mail_interval=args.mail_interval).start()
+    except NotReady as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    base = config.base_url
     print(f"GhostShell Registry at {base}/" + (" (API only)" if site is None else ""), flush=True)
-    if ctx.config.local_doubles:
+    if config.local_doubles:
         print("TEST MODE: payments go to the local Stripe double; no real payment is taken.", flush=True)
-        if ctx.config.resend_api_base == base + RESEND_DOUBLE_PREFIX:
+        if registry.serves_local_mailbox:
             print(f"Email is not sent: read it in the local mailbox at {base}{RESEND_DOUBLE_PREFIX}/", flush=True)
     kwargs = {
         "host": args.host,
@@ -116,16 +73,16 @@ def cmd_serve(args) -> int:
         "max_request_body_size": 1024 * 1024,
         "ident": "ghostshell",
     }
-    if args.trusted_proxy or ctx.config.trusted_proxy:
+    if args.trusted_proxy or config.trusted_proxy:
         kwargs.update(
-            trusted_proxy=args.trusted_proxy or ctx.config.trusted_proxy,
+            trusted_proxy=args.trusted_proxy or config.trusted_proxy,
             trusted_proxy_count=1,
             trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
         )
     try:
-        waitress.serve(wsgi, **kwargs)
+        waitress.serve(registry, **kwargs)
     finally:
-        sender.stop()
+        registry.close()
     return 0
 
 
@@ -297,9 +254,16 @@ def main(argv=None) -> int:
         return 2
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
         print(
-            database_unreachable_message(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, exc), file=sys.stderr
+            database_unreachable_message(_database_url(), exc), file=sys.stderr
         )
         return 2
+
+
+def _database_url() -> str:
+    try:
+        return Config.from_env().database_url
+    except ConfigError:
+        return DEFAULT_DATABASE_URL
 
 
 def database_unreachable_message(url: str, exc: Exception) -> str:

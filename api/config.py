@@ -21,6 +21,7 @@ import dataclasses
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,15 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ=None, *, dev_keys_path: Path | None = None) -> Config:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        dev_keys_path: Path | None = None,
+        default_base_url: str = DEFAULT_BASE_URL,
+    ) -> Config:
+        """The configuration from `environ` (default: the process environment). `default_base_url` is the origin
+        when BASE_URL is not set (`serve` passes the address it listens on)."""
         environ = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
@@ -124,7 +133,7 @@ class Config:
                 "certificates without payment."
             )
 
-        base_url = (get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        base_url = (get("BASE_URL") or default_base_url).rstrip("/")
         dev_keys = {} if production else _dev_keys(dev_keys_path or DEV_KEYS_PATH)
 
         stripe_key = get("STRIPE_SECRET_KEY")

@@ -2,7 +2,8 @@
 clock, randomness.
 
 `Context.build(config, ...)` makes the real ones; tests pass their own clock, random source or Stripe client
-(pointed at the local Stripe double over loopback HTTP) instead of monkeypatching.
+(pointed at the local Stripe double over loopback HTTP) instead of monkeypatching. The context owns the database:
+making one binds the models to its `db` (Peewee models need a database; there is no module-level one).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import peewee
 from .config import Config
 from .crypto import Keyring
 from .db import open_database
+from .models import bind_models
 from .payments import StripeGateway, make_stripe_client
 from .signing import SigningKeys, did_web
 
@@ -35,7 +37,8 @@ class Context:
     random_bytes: Callable[[int], bytes] = os.urandom
     signing_keys: SigningKeys = None  # type: ignore[assignment]  # made from config, db and clock when not given
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        bind_models(self.db)
         if self.signing_keys is None:
             self.signing_keys = SigningKeys(self.db, self.config.signing_key, did_web(self.config.base_url), self.clock)
 
@@ -45,7 +48,7 @@ class Context:
         config: Config,
         *,
         db: peewee.Database | None = None,
-        stripe_client=None,
+        stripe_client: object | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         random_bytes: Callable[[int], bytes] | None = None,
     ) -> Context:

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TOKEN_PREFIX = "GSTK-"
-TOKEN_BODY_LENGTH = 24
+from .rules import TOKEN_ALPHABET as CROCKFORD
+from .rules import TOKEN_BODY_LENGTH, TOKEN_PREFIX
+
 _CONFUSABLES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _TOKEN_BODY = re.compile(f"[{CROCKFORD}]{{{TOKEN_BODY_LENGTH}}}")
 
@@ -52,9 +52,10 @@ def normalize_token(raw: str | None) -> str | None:
     if not raw or len(raw) > 200:
         return None
     compact = re.sub(r"[\s\-]", "", raw).upper()
-    if not compact.startswith("GSTK"):
+    head = TOKEN_PREFIX.rstrip("-")
+    if not compact.startswith(head):
         return None
-    body = compact[4:].translate(_CONFUSABLES)
+    body = compact[len(head) :].translate(_CONFUSABLES)
     if not _TOKEN_BODY.fullmatch(body):
         return None
     return TOKEN_PREFIX + body

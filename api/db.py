@@ -13,8 +13,6 @@ from pathlib import Path
 import peewee
 from playhouse.db_url import connect
 
-from .models import database_proxy
-
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "normal",
@@ -24,7 +22,7 @@ SQLITE_PRAGMAS = {
 
 
 def open_database(url: str) -> peewee.Database:
-    """A Peewee database for the URL, bound to the models. Nothing connects until first use."""
+    """A Peewee database for the URL. Nothing connects until first use; `Context` binds the models to it."""
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
@@ -35,7 +33,6 @@ def open_database(url: str) -> peewee.Database:
         db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=15, autoconnect=True)
     else:
         db = connect(url, autoconnect=True)
-    database_proxy.initialize(db)
     return db
 
 
@@ -43,16 +40,16 @@ def is_sqlite(db: peewee.Database) -> bool:
     return isinstance(db, peewee.SqliteDatabase)
 
 
-def write_transaction(db: peewee.Database):
+def write_transaction(db: peewee.Database) -> peewee._transaction:
     """A transaction that serialises writers: the lock is taken at BEGIN on SQLite, per row on PostgreSQL."""
     if is_sqlite(db):
         return db.atomic("IMMEDIATE")
     return db.atomic()
 
 
-def for_update(query):
+def for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:
     """Lock the selected rows until the transaction ends (a no-op on SQLite, already locked at BEGIN)."""
-    if is_sqlite(database_proxy.obj):
+    if is_sqlite(query.model._meta.database):
         return query
     return query.for_update()
 

@@ -3,20 +3,34 @@
 Times are naive UTC `datetime`s. Nothing here stores a plaintext email or token: emails and pending tokens
 are AES-GCM sealed (`*_enc`) and looked up by keyed hash (`*_hash`); see `api/crypto.py`.
 The schema is created and upgraded only by `python -m api migrate` (`api/migrations/`), never at request time.
+The certificate's declared columns are made from `api/definition.py`; states are the enums of `api/states.py`.
+The models are bound to a database by the `Context` that owns it (`bind_models`); there is no global database.
+Queries used by more than one module live here as classmethods (query scopes).
 """
 
 from __future__ import annotations
 
-import re
+from enum import StrEnum
+from typing import Any
 
 import peewee as pw
 
-database_proxy = pw.DatabaseProxy()
+from . import definition
+from . import public_id as ids
+from .definition import Kind
+from .states import CertificateStatus, OutboxStatus, PurchaseStatus
 
 
-def public_id_key(raw: str) -> str:
-    """A public id as stored in `Certificate.public_id_key`: upper case, without dashes or spaces."""
-    return re.sub(r"[\s\-]", "", raw).upper()
+def next_prefix(prefix: str) -> str | None:
+    """The smallest string above every string that starts with `prefix` (code-point order, which is the byte
+    order of UTF-8 and so of SQLite's BINARY and PostgreSQL's "C" collation). None when there is none."""
+    for index in range(len(prefix) - 1, -1, -1):
+        code = ord(prefix[index]) + 1
+        if 0xD800 <= code <= 0xDFFF:
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return prefix[:index] + chr(code)
+    return None
 
 
 def name_key(name: str) -> str:
@@ -24,40 +38,41 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+class EnumField(pw.CharField):
+    """A state column: stored as the enum's value, read back as the enum member."""
+
+    def __init__(self, enum: type[StrEnum], **kwargs: Any):
+        self.enum = enum
+        kwargs.setdefault("max_length", max(len(member.value) for member in enum))
+        super().__init__(**kwargs)
+
+    def db_value(self, value: Any) -> Any:
+        return None if value is None else self.enum(value).value
+
+    def python_value(self, value: Any) -> Any:
+        return None if value is None else self.enum(value)
+
+
 class BaseModel(pw.Model):
     class Meta:
-        database = database_proxy
         legacy_table_names = False
 
 
 class Certificate(BaseModel):
-    """A birth certificate: the full record. Public views are derived in `api/records.py`."""
+    """A birth certificate: the full record. Its declared fields (agent_name, ..., parent_record) are added below
+    from `api/definition.py`; public and private views are derived in `api/records.py`."""
 
-    public_id = pw.CharField(max_length=40, unique=True)
-    public_id_key = pw.CharField(max_length=40, unique=True)  # upper-case, no dashes: prefix search
+    public_id = pw.CharField(max_length=ids.MAX_LENGTH, unique=True)
+    public_id_key = pw.CharField(max_length=ids.MAX_LENGTH, unique=True)  # ids.key(public_id): prefix search
     card_year = pw.IntegerField()
     card_seq = pw.IntegerField()
     registration_source = pw.CharField(max_length=8)  # human | agent, from the first submission
     issued_at = pw.DateTimeField()
-    status = pw.CharField(max_length=12, default="active")  # active | revoked
+    status = EnumField(CertificateStatus, max_length=12, default=CertificateStatus.ACTIVE)
     revoked_at = pw.DateTimeField(null=True)
     revoked_reason = pw.TextField(null=True)
-
-    agent_name = pw.CharField(max_length=200)
-    name_key = pw.CharField(max_length=200)  # case-folded, spaces collapsed: name search
-    listed = pw.BooleanField(default=False)
-    declared_ontological_status = pw.CharField(max_length=40)
-    cognitive_core_family = pw.CharField(max_length=60)
-    cognitive_core_exact = pw.CharField(max_length=200, default="")
-    creator_label = pw.CharField(max_length=200, default="")
-    inception_date = pw.DateField()
-    place_city = pw.CharField(max_length=120, default="")
-    place_state = pw.CharField(max_length=120, default="")
-    place_country = pw.CharField(max_length=120)
-    show_city_public = pw.BooleanField(default=False)
-    hide_state_public = pw.BooleanField(default=True)
-    parent_record = pw.CharField(max_length=60, null=True)
-    parent_record_status = pw.CharField(max_length=12, null=True)  # verified | claimed
+    name_key = pw.CharField(max_length=200)  # name_key(agent_name): name search
+    parent_record_status = pw.CharField(max_length=12, null=True)  # verified | claimed, set with parent_record
 
     edit_count = pw.IntegerField(default=0)
     human_edit_count = pw.IntegerField(default=0)
@@ -71,16 +86,74 @@ class Certificate(BaseModel):
     public_fingerprint = pw.CharField(max_length=64)
     hash_version = pw.IntegerField(default=1)
 
+    @property
+    def is_revoked(self) -> bool:
+        return self.status is CertificateStatus.REVOKED
+
     @classmethod
     def with_public_id(cls, raw: str | None) -> pw.ModelSelect:
         """The record with that public id, given in any accepted form (any case, dashes and spaces optional)."""
-        return cls.select().where(cls.public_id_key == public_id_key(raw or ""))
+        return cls.select().where(cls.public_id_key == ids.key(raw or ""))
+
+    @classmethod
+    def with_id_prefix(cls, key: str, after: str | None = None) -> pw.ModelSelect:
+        """Every record whose public id starts with `key` (key form), in `public_id_key` order, after `after`:
+        a range on its unique index."""
+        if after is not None and after >= key:
+            query = cls.select().where(cls.public_id_key > after)
+        else:
+            query = cls.select().where(cls.public_id_key >= key)
+        upper = next_prefix(key)
+        if upper is not None:
+            query = query.where(cls.public_id_key < upper)
+        return query.order_by(cls.public_id_key)
+
+    @classmethod
+    def listed_with_name_prefix(
+        cls, prefix: str, after: tuple[str, int] | None = None, exclude_id_key: str | None = None
+    ) -> pw.ModelSelect:
+        """Listed, active records whose name starts with `prefix` (name_key form), in (name_key, id) order: a range
+        on the (listed, name_key, id) index. `exclude_id_key` leaves out records whose id starts with it."""
+        lower = prefix if after is None or after[0] < prefix else after[0]
+        query = cls.select().where(cls.listed == True)  # noqa: E712
+        if lower:  # an empty prefix (the directory) walks the index from its start
+            query = query.where(cls.name_key >= lower)
+        upper = next_prefix(prefix)
+        if upper is not None:
+            query = query.where(cls.name_key < upper)
+        if after is not None:
+            query = query.where((cls.name_key > after[0]) | (cls.id > after[1]))
+        query = query.where(cls.status == CertificateStatus.ACTIVE)
+        if exclude_id_key:
+            excluded = cls.public_id_key >= exclude_id_key
+            upper_id = next_prefix(exclude_id_key)
+            if upper_id is not None:
+                excluded &= cls.public_id_key < upper_id
+            query = query.where(~excluded)
+        return query.order_by(cls.name_key, cls.id)
 
     class Meta:
         indexes = (
             (("listed", "name_key", "id"), False),
             (("card_year", "card_seq"), True),
         )
+
+
+def declared_column(field: definition.Field) -> pw.Field:
+    """The stored column of a declared field."""
+    if field.kind is Kind.DATE:
+        return pw.DateField()
+    if field.kind is Kind.BOOLEAN:
+        return pw.BooleanField(default=field.default)
+    if field.kind is Kind.REFERENCE:
+        return pw.CharField(max_length=field.column_length, null=True)
+    if field.default is not None:
+        return pw.CharField(max_length=field.column_length, default=field.default)
+    return pw.CharField(max_length=field.column_length)
+
+
+for _field in definition.FIELDS:
+    Certificate._meta.add_field(_field.name, declared_column(_field))
 
 
 class Purchase(BaseModel):
@@ -92,7 +165,7 @@ class Purchase(BaseModel):
     token_enc = pw.TextField(null=True)  # sealed until the private-link email is queued
     email_hash = pw.CharField(max_length=64, index=True)
     email_enc = pw.TextField()
-    status = pw.CharField(max_length=12, default="pending", index=True)  # pending|paid|abandoned|failed
+    status = EnumField(PurchaseStatus, max_length=12, default=PurchaseStatus.PENDING, index=True)
     is_test = pw.BooleanField(default=False)
     stripe_session_id = pw.CharField(max_length=255, unique=True, null=True)
     stripe_payment_intent = pw.CharField(max_length=255, null=True)
@@ -104,6 +177,19 @@ class Purchase(BaseModel):
     payment_failed_at = pw.DateTimeField(null=True)
     used_at = pw.DateTimeField(null=True)
     certificate = pw.ForeignKeyField(Certificate, null=True, unique=True, backref="purchases", on_delete="RESTRICT")
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status is PurchaseStatus.PAID
+
+    @property
+    def is_unfinished(self) -> bool:
+        """The checkout ended without payment (abandoned or failed)."""
+        return PurchaseStatus(self.status).is_unfinished
+
+    @property
+    def has_certificate(self) -> bool:
+        return self.certificate_id is not None
 
 
 class CardCounter(BaseModel):
@@ -144,7 +230,7 @@ class OutboxMessage(BaseModel):
     subject = pw.CharField(max_length=200)
     payload_enc = pw.TextField(null=True)  # sealed {to, text, html}; cleared once sent
     idempotency_key = pw.CharField(max_length=200, unique=True)
-    status = pw.CharField(max_length=10, default="queued", index=True)  # queued|sending|sent|failed|held
+    status = EnumField(OutboxStatus, max_length=10, default=OutboxStatus.QUEUED, index=True)
     attempts = pw.IntegerField(default=0)
     last_error = pw.CharField(max_length=500, null=True)
     next_attempt_at = pw.DateTimeField(index=True)
@@ -196,3 +282,8 @@ class StatusList(BaseModel):
 
 
 MODELS += [SigningKey, CredentialVersion, StatusList]
+
+
+def bind_models(db: pw.Database) -> None:
+    """Point every model at `db` (done by the `Context` that owns the database)."""
+    db.bind(MODELS, bind_refs=False, bind_backrefs=False)

@@ -11,8 +11,10 @@ import datetime as dt
 from . import rules
 from .context import Context, iso
 from .models import OutboxMessage, Purchase
+from .states import OutboxStatus, PurchaseStatus
 
 STUCK_AFTER = dt.timedelta(hours=1)
+UNSENT = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 EMAIL_KINDS = {
     "completion_email": "private_link",
     "abandoned_email": "abandoned_reminder",
@@ -33,15 +35,15 @@ def email_summary(ctx: Context) -> dict:
     for label, kind in EMAIL_KINDS.items():
         recent = OutboxMessage.select().where(OutboxMessage.kind == kind, OutboxMessage.created_at >= since)
         summary[label] = {
-            "sent": recent.where(OutboxMessage.status == "sent").count(),
-            "failed": recent.where(OutboxMessage.status == "failed").count(),
-            "pending": recent.where(OutboxMessage.status.in_(("queued", "sending"))).count(),
-            "held": recent.where(OutboxMessage.status == "held").count(),
+            "sent": recent.where(OutboxMessage.status == OutboxStatus.SENT).count(),
+            "failed": recent.where(OutboxMessage.status == OutboxStatus.FAILED).count(),
+            "pending": recent.where(OutboxMessage.status.in_(UNSENT)).count(),
+            "held": recent.where(OutboxMessage.status == OutboxStatus.HELD).count(),
         }
     summary["pending_form_completion"] = (
         Purchase.select()
         .where(
-            Purchase.status == "paid",
+            Purchase.status == PurchaseStatus.PAID,
             Purchase.certificate.is_null(),
             Purchase.paid_at >= now - dt.timedelta(days=rules.CLAIM_WINDOW_DAYS),
         )
@@ -49,12 +51,12 @@ def email_summary(ctx: Context) -> dict:
     )
     summary["stuck"] = (
         OutboxMessage.select()
-        .where(OutboxMessage.status.in_(("queued", "sending")), OutboxMessage.created_at < now - STUCK_AFTER)
+        .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.created_at < now - STUCK_AFTER)
         .count()
     )
     failures = (
         OutboxMessage.select()
-        .where(OutboxMessage.status == "failed", OutboxMessage.created_at >= since)
+        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since)
         .order_by(OutboxMessage.created_at.desc())
         .limit(5)
     )

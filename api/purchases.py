@@ -30,6 +30,7 @@ from .mail import messages
 from .mail.outbox import queue
 from .models import AuditEvent, Certificate, Purchase, WebhookEvent
 from .payments import PaymentProviderError, UnknownSession
+from .states import PurchaseStatus, Source
 
 log = logging.getLogger("ghostshell.purchases")
 
@@ -48,9 +49,6 @@ class CheckoutStarted:
     session_id: str
     checkout_url: str
     binding: str
-
-
-UNFINISHED = ("abandoned", "failed")  # checkouts that ended without payment
 
 
 def recovery_email(ctx: Context, purchase: Purchase) -> str:
@@ -91,7 +89,7 @@ def start_checkout(ctx: Context, raw_email) -> CheckoutStarted:
             ctx,
             email,
             token,
-            status="pending",
+            status=PurchaseStatus.PENDING,
             token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token),
             handoff_binding_hash=ctx.keyring.binding_hash(binding),
             handoff_token_enc=ctx.keyring.seal_for_binding(binding, token),
@@ -103,12 +101,12 @@ def start_checkout(ctx: Context, raw_email) -> CheckoutStarted:
         session = ctx.stripe.create_checkout_session(purchase_ref=purchase.ref, email=email, expires_at=expires_at)
     except PaymentProviderError:
         with ctx.db.atomic():
-            Purchase.update(status="failed", token_enc=None, handoff_token_enc=None).where(
+            Purchase.update(status=PurchaseStatus.FAILED, token_enc=None, handoff_token_enc=None).where(
                 Purchase.id == purchase.id
             ).execute()
         raise RegistryError(
             "payment_provider_error", "The payment provider could not start a checkout. Please try again shortly."
-        )
+        ) from None
     with ctx.db.atomic():
         Purchase.update(stripe_session_id=session["id"]).where(Purchase.id == purchase.id).execute()
     return CheckoutStarted(session_id=session["id"], checkout_url=session["url"], binding=binding)
@@ -116,12 +114,12 @@ def start_checkout(ctx: Context, raw_email) -> CheckoutStarted:
 
 def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = None) -> bool:
     """The single paid transition. Call with the purchase row locked; returns False when already paid."""
-    if purchase.status == "paid":
+    if purchase.is_paid:
         return False
     now = ctx.clock()
     token = ctx.keyring.open(TOKEN_PURPOSE, purchase.token_enc)
     email = recovery_email(ctx, purchase)
-    purchase.status = "paid"
+    purchase.status = PurchaseStatus.PAID
     purchase.paid_at = now
     purchase.stripe_payment_intent = purchase.stripe_payment_intent or payment_intent
     purchase.token_enc = None  # from here the token lives only in the sealed outbox message and the browser copy
@@ -162,27 +160,27 @@ def handle_event(ctx: Context, event) -> str:
                 return "awaiting_payment"
             return "paid" if _mark_paid(ctx, purchase, session.get("payment_intent")) else "already_paid"
         if event_type == "checkout.session.async_payment_failed":
-            if purchase.status != "pending":
+            if purchase.status is not PurchaseStatus.PENDING:
                 return "unchanged"
             Purchase.update(
-                status="failed", payment_failed_at=ctx.clock(), token_enc=None, handoff_token_enc=None
+                status=PurchaseStatus.FAILED, payment_failed_at=ctx.clock(), token_enc=None, handoff_token_enc=None
             ).where(Purchase.id == purchase.id).execute()
             return "payment_failed"
         return _abandon(ctx, purchase)
 
 
 def _abandon(ctx: Context, purchase: Purchase) -> str:
-    if purchase.status != "pending":
+    if purchase.status is not PurchaseStatus.PENDING:
         return "unchanged"
     now = ctx.clock()
-    Purchase.update(status="abandoned", abandoned_at=now, token_enc=None, handoff_token_enc=None).where(
+    Purchase.update(status=PurchaseStatus.ABANDONED, abandoned_at=now, token_enc=None, handoff_token_enc=None).where(
         Purchase.id == purchase.id
     ).execute()
     paid_since = (
         Purchase.select()
         .where(
             Purchase.email_hash == purchase.email_hash,
-            Purchase.status == "paid",
+            Purchase.status == PurchaseStatus.PAID,
             Purchase.created_at >= purchase.created_at,
         )
         .exists()
@@ -209,17 +207,19 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
     purchase = Purchase.get_or_none(Purchase.stripe_session_id == session_id)
     if purchase is None:
         raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
-    if purchase.status in UNFINISHED:
+    if purchase.is_unfinished:
         raise RegistryError(
             "checkout_not_completed", "This checkout was not completed and no payment was taken; no token was issued."
         )
-    if purchase.status != "paid":
+    if not purchase.is_paid:
         try:
             session = ctx.stripe.retrieve_session(session_id)
         except UnknownSession:
-            raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
+            raise RegistryError("unknown_session", "This checkout session is not known to the registry.") from None
         except PaymentProviderError:
-            raise RegistryError("payment_provider_error", "Payment could not be confirmed just now. Try again shortly.")
+            raise RegistryError(
+                "payment_provider_error", "Payment could not be confirmed just now. Try again shortly."
+            ) from None
         if not rules.session_is_paid(session):
             raise RegistryError("not_paid", "Payment has not been confirmed yet.")
         with write_transaction(ctx.db):
@@ -238,7 +238,12 @@ def test_checkout(ctx: Context, raw_email) -> str:
     token = new_token(ctx.random_bytes)
     with write_transaction(ctx.db):
         purchase = _new_purchase(
-            ctx, email, token, status="pending", is_test=True, token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token)
+            ctx,
+            email,
+            token,
+            status=PurchaseStatus.PENDING,
+            is_test=True,
+            token_enc=ctx.keyring.seal(TOKEN_PURPOSE, token),
         )
         _mark_paid(ctx, purchase)
     return token
@@ -258,10 +263,10 @@ def resolve_token(ctx: Context, raw_token) -> Purchase:
 
 def require_claimable(ctx: Context, purchase: Purchase) -> None:
     """A token that has not issued a certificate yet: paid, and inside its claim window."""
-    if purchase.status != "paid":
+    if not purchase.is_paid:
         message = (
             "This checkout was not completed; no certificate can be issued with it."
-            if purchase.status in UNFINISHED
+            if purchase.is_unfinished
             else "Payment has not been confirmed yet."
         )
         raise RegistryError("not_paid", message)
@@ -302,7 +307,7 @@ def rotate_token(ctx: Context, public_id: str) -> str:
         AuditEvent.create(
             certificate=certificate,
             action="rotate_token",
-            source="support",
+            source=Source.SUPPORT,
             created_at=now,
             detail="token rotated by support",
         )

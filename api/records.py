@@ -153,7 +153,7 @@ def revoked_stub(cert: Certificate, base_url: str) -> dict:
 
 
 def public_view(cert: Certificate, base_url: str) -> dict:
-    if cert.status == "revoked":
+    if cert.is_revoked:
         return revoked_stub(cert, base_url)
     return {
         "public_id": cert.public_id,

@@ -5,14 +5,20 @@
   submissions are accepted in total, the first included.
 - A Stripe Checkout Session counts as paid when `payment_status` is `paid` or `no_payment_required`, or when
   its `status` is `complete` and `amount_total` is 0 (a 100 % promotion code).
-- The price is US$9.99 unless STRIPE_PRICE_ID names a Stripe price; checkout sessions expire after
+- The price is PRICE_DISPLAY unless STRIPE_PRICE_ID names a Stripe price; checkout sessions expire after
   CHECKOUT_EXPIRY_MINUTES.
+- A purchase token is TOKEN_PREFIX + TOKEN_BODY_LENGTH characters of Crockford base32 (TOKEN_ALPHABET).
+- A recovery email is at most MAX_EMAIL_LENGTH characters and matches EMAIL_PATTERN.
+
+`export()` publishes these numbers for the site build (api/definition.json, via `api.definition`), so page texts
+and scripts never type them again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 CLAIM_WINDOW_DAYS = 7
 CORRECTION_WINDOW_HOURS = 24
@@ -23,9 +29,31 @@ PRICE_DISPLAY = "US$9.99"
 PRODUCT_NAME = "GhostShell birth certificate"
 CHECKOUT_EXPIRY_MINUTES = 60
 
+TOKEN_PREFIX = "GSTK-"
+TOKEN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+TOKEN_BODY_LENGTH = 24
+
 MAX_EMAIL_LENGTH = 254
 # The same rule the site's JavaScript applies before posting.
 EMAIL_PATTERN = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\"]+$")
+
+
+def export() -> dict[str, object]:
+    """The rules as the site build sees them (JSON-ready)."""
+    return {
+        "claim_window_days": CLAIM_WINDOW_DAYS,
+        "correction_window_hours": CORRECTION_WINDOW_HOURS,
+        "max_submissions": MAX_SUBMISSIONS,
+        "price_cents": PRICE_CENTS,
+        "price_currency": PRICE_CURRENCY,
+        "price_display": PRICE_DISPLAY,
+        "checkout_expiry_minutes": CHECKOUT_EXPIRY_MINUTES,
+        "token_prefix": TOKEN_PREFIX,
+        "token_alphabet": TOKEN_ALPHABET,
+        "token_body_length": TOKEN_BODY_LENGTH,
+        "max_email_length": MAX_EMAIL_LENGTH,
+        "email_pattern": EMAIL_PATTERN.pattern,
+    }
 
 
 def claim_deadline(paid_at: dt.datetime) -> dt.datetime:
@@ -36,14 +64,14 @@ def correction_deadline(issued_at: dt.datetime) -> dt.datetime:
     return issued_at + dt.timedelta(hours=CORRECTION_WINDOW_HOURS)
 
 
-def session_is_paid(session) -> bool:
+def session_is_paid(session: Mapping[str, object]) -> bool:
     payment_status = session.get("payment_status")
     if payment_status in ("paid", "no_payment_required"):
         return True
-    return session.get("status") == "complete" and (session.get("amount_total") or 0) == 0
+    return session.get("status") == "complete" and not session.get("amount_total")
 
 
-def normalize_email(raw) -> str | None:
+def normalize_email(raw: object) -> str | None:
     """The lower-cased address, or None when it is not a plausible email address."""
     if not isinstance(raw, str):
         return None

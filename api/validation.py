@@ -129,7 +129,7 @@ def clean_date(field: str, raw, today: dt.date) -> dt.date:
     try:
         date = dt.date.fromisoformat(value)
     except ValueError:
-        raise invalid_field(field, f"{_label(field)} is not a real calendar date.")
+        raise invalid_field(field, f"{_label(field)} is not a real calendar date.") from None
     if date < EARLIEST_INCEPTION:
         raise invalid_field(field, f"{_label(field)} cannot be before {EARLIEST_INCEPTION.isoformat()}.")
     if date > today:

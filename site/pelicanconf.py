@@ -1,8 +1,9 @@
 """Pelican settings for the GhostShell Registry site (pages only, pretty URLs).
 
 Build with `python build.py` from the repository root. The register form's ontological statuses and
-cognitive-core catalogue come from the API's own data file, api/catalogue.json, so the form and the
-server validate against the same lists.
+cognitive-core catalogue come from the API's own data file, api/catalogue.json, and its fields, labels, hints and
+limits, the rules' numbers and the public id format from api/definition.json (generated from api/definition.py),
+so the pages and the server cannot drift.
 """
 
 import json
@@ -58,6 +59,9 @@ CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
 
 CATALOGUE = json.loads((_HERE.parent / "api" / "catalogue.json").read_text(encoding="utf-8"))
+# The registry's definition (fields, rules, id format), exported by api/definition.py; build.py refreshes it.
+DEFINITION = json.loads((_HERE.parent / "api" / "definition.json").read_text(encoding="utf-8"))
+RULES = DEFINITION["rules"]
 
 NAV = [
     ("Issue certificate", "/issue/"),

@@ -27,6 +27,7 @@ import requests
 from ..crypto import Keyring
 from ..db import write_transaction
 from ..models import OutboxMessage
+from ..states import OutboxStatus
 from .messages import Message
 
 log = logging.getLogger("ghostshell.mail")
@@ -112,7 +113,7 @@ def queue(
         subject=message.subject,
         payload_enc=keyring.seal(PAYLOAD_PURPOSE, payload),
         idempotency_key=idempotency_key,
-        status="queued",
+        status=OutboxStatus.QUEUED,
         next_attempt_at=now,
         created_at=now,
     )
@@ -144,7 +145,7 @@ class OutboxSender:
         with self._db.connection_context(), write_transaction(self._db):
             candidate = (
                 OutboxMessage.select()
-                .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .first()
             )
@@ -152,8 +153,10 @@ class OutboxSender:
                 return None
             # A conditional update, so two senders (two instances) never claim the same message.
             claimed = (
-                OutboxMessage.update(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-                .where(OutboxMessage.id == candidate.id, OutboxMessage.status == "queued")
+                OutboxMessage.update(
+                    status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now
+                )
+                .where(OutboxMessage.id == candidate.id, OutboxMessage.status == OutboxStatus.QUEUED)
                 .execute()
             )
             if not claimed:
@@ -179,7 +182,9 @@ class OutboxSender:
                 payload["to"], Message(message.subject, payload["text"], payload["html"]), message.idempotency_key
             )
         except NotConfigured:
-            self._finish(message.id, status="held", last_error="RESEND_API_KEY not set; message kept in the outbox")
+            self._finish(
+                message.id, status=OutboxStatus.HELD, last_error="RESEND_API_KEY not set; message kept in the outbox"
+            )
             log.warning(
                 "email %s (%s) held: no Resend key; read it with `python -m api outbox show %s`",
                 message.id,
@@ -188,22 +193,29 @@ class OutboxSender:
             )
         except TransientSendError as exc:
             if message.attempts >= MAX_ATTEMPTS:
-                self._finish(message.id, status="failed", last_error=str(exc))
+                self._finish(message.id, status=OutboxStatus.FAILED, last_error=str(exc))
                 log.error("email %s (%s) failed after %s attempts", message.id, message.kind, message.attempts)
             else:
                 retry_at = now + dt.timedelta(seconds=backoff_seconds(message.attempts, exc.retry_after))
-                self._finish(message.id, status="queued", last_error=str(exc), next_attempt_at=retry_at)
+                self._finish(message.id, status=OutboxStatus.QUEUED, last_error=str(exc), next_attempt_at=retry_at)
                 log.warning("email %s (%s) will be retried: %s", message.id, message.kind, str(exc)[:80])
         except PermanentSendError as exc:
-            self._finish(message.id, status="failed", last_error=str(exc))
+            self._finish(message.id, status=OutboxStatus.FAILED, last_error=str(exc))
             log.error("email %s (%s) rejected by the provider", message.id, message.kind)
         except Exception as exc:  # an unexpected failure must not leave the message stuck in `sending`
             retry_at = now + dt.timedelta(seconds=backoff_seconds(message.attempts))
-            self._finish(message.id, status="queued", last_error=type(exc).__name__, next_attempt_at=retry_at)
+            self._finish(
+                message.id, status=OutboxStatus.QUEUED, last_error=type(exc).__name__, next_attempt_at=retry_at
+            )
             log.exception("email %s (%s) send crashed; will retry", message.id, message.kind)
         else:
             self._finish(
-                message.id, status="sent", sent_at=now, provider_id=provider_id[:100], payload_enc=None, last_error=None
+                message.id,
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                provider_id=provider_id[:100],
+                payload_enc=None,
+                last_error=None,
             )
             log.info("email %s (%s) sent", message.id, message.kind)
         return True
@@ -220,8 +232,8 @@ class OutboxSender:
         cutoff = self._clock() - older_than
         with self._db.connection_context(), self._db.atomic():
             return (
-                OutboxMessage.update(status="queued")
-                .where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= cutoff)
+                OutboxMessage.update(status=OutboxStatus.QUEUED)
+                .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.next_attempt_at <= cutoff)
                 .execute()
             )
 

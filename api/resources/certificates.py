@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import falcon
 
-from .. import certificates
+from .. import certificates, search
 from .common import Resource, bearer_token, read_fields
 
 
@@ -46,5 +46,5 @@ class Lookup(Resource):
 class Search(Resource):
     def on_get(self, req, resp):
         self.limit(req, "search")
-        resp.media = certificates.search(self._ctx, req.get_param("q"), req.get_param("limit"), req.get_param("cursor"))
+        resp.media = search.search(self._ctx, req.get_param("q"), req.get_param("limit"), req.get_param("cursor"))
         resp.set_header("Cache-Control", "public, max-age=30")

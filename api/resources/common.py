@@ -37,7 +37,7 @@ def read_fields(req: falcon.Request) -> dict:
     try:
         media = req.get_media(default_when_empty={})
     except falcon.MediaMalformedError:
-        raise RegistryError("malformed_body", "The request body is not valid JSON.")
+        raise RegistryError("malformed_body", "The request body is not valid JSON.") from None
     if not isinstance(media, dict):
         raise RegistryError("malformed_body", "The request body must be a JSON object.")
     return {key: (value[-1] if isinstance(value, list) and is_form(req) else value) for key, value in media.items()}

@@ -22,7 +22,7 @@ class StripeWebhook(Resource):
                 raise stripe.SignatureVerificationError("missing signature", signature)
             event = self._ctx.stripe.construct_event(payload, signature, self._ctx.config.stripe_webhook_secret)
         except (stripe.SignatureVerificationError, ValueError):
-            raise RegistryError("invalid_signature", "The Stripe signature is missing, invalid or too old.")
+            raise RegistryError("invalid_signature", "The Stripe signature is missing, invalid or too old.") from None
         outcome = purchases.handle_event(self._ctx, event)
         log.info("stripe event %s (%s): %s", event["id"], event["type"], outcome)
         resp.media = {"received": True, "outcome": outcome}

@@ -5,7 +5,13 @@
 - `stripe_double`: the local Stripe double on a real waitress server on loopback; the official SDK talks to it.
   Webhook delivery is off: tests sign their own events with `stripe.WebhookSignature.generate_signature_header`.
 - `resend_double`: the local Resend double on loopback; `deliver_mail()` runs the real outbox sender against it.
-- `clock`: a settable clock injected into the app; `client`: `falcon.testing.TestClient` on `create_app`.
+- `clock`: a settable clock injected into the app; `fixed_clock`: the same clock pinned to `support.FIXED_NOW`
+  (certificate tests: `pytestmark = pytest.mark.usefixtures("fixed_clock")`).
+- `client`: `falcon.testing.TestClient` on a `Registry` built on the test's context, as `serve` and the WSGI entry
+  point build it; `make_client(**config_changes)`: one on a changed configuration.
+- `sender`, `deliver_mail`: that registry's outbox sender, and the messages it delivered to the Resend double.
+- `paid_token`: a paid, unused token; `issued`: a certificate issued through the domain, `(token, Certificate)`.
+Helpers that are not fixtures (a valid submission, HTTP shortcuts, signed events) are in `support.py`.
 """
 
 from __future__ import annotations
@@ -17,15 +23,15 @@ import os
 import falcon.testing
 import pytest
 
-from api.app import create_app
 from api.config import Config
 from api.context import Context
 from api.db import is_sqlite, open_database
-from api.doubles.testing import ServedApp
-from api.mail.outbox import OutboxSender, ResendTransport
 from api.migrations import migrate
+from api.models import bind_models
+from api.registry import Registry
+from dev.serving import ServedApp
 
-from .support import BASE_URL, OPS_SECRET, WEBHOOK_SECRET
+from .support import BASE_URL, FIXED_NOW, OPS_SECRET, WEBHOOK_SECRET, submission
 
 
 class Clock:
@@ -59,6 +65,7 @@ def db(database_url):
     if not is_sqlite(database):
         reset_postgres(database)
     migrate(database)
+    bind_models(database)
     yield database
     if not database.is_closed():
         database.close()
@@ -69,9 +76,15 @@ def clock():
     return Clock()
 
 
+@pytest.fixture
+def fixed_clock(clock):
+    clock.now = FIXED_NOW
+    return clock
+
+
 @pytest.fixture(scope="session")
 def stripe_double_server():
-    from api.doubles import stripe_double
+    from dev.doubles import stripe_double
 
     app = stripe_double.create_app(
         webhook_url=None, webhook_secret=WEBHOOK_SECRET, public_base="http://stripe.test", deliver=False
@@ -89,7 +102,7 @@ def stripe_double(stripe_double_server):
 
 @pytest.fixture(scope="session")
 def resend_double_server():
-    from api.doubles import resend_double
+    from dev.doubles import resend_double
 
     app = resend_double.create_app()
     with ServedApp(app) as server:
@@ -134,7 +147,7 @@ def make_client(ctx):
         context = ctx
         if config_changes:
             context = Context.build(ctx.config.replace(**config_changes), db=ctx.db, clock=ctx.clock)
-        return falcon.testing.TestClient(create_app(context=context))
+        return falcon.testing.TestClient(Registry(context=context).app)
 
     return make
 
@@ -145,9 +158,8 @@ def client(make_client):
 
 
 @pytest.fixture
-def sender(ctx, resend_double_server):
-    transport = ResendTransport(ctx.config.resend_api_key, ctx.config.resend_from_email, resend_double_server.url)
-    return OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+def sender(ctx):
+    return Registry(context=ctx).outbox
 
 
 @pytest.fixture
@@ -168,5 +180,18 @@ def paid_token(ctx):
 
     def make(email: str = "holder@example.com") -> str:
         return purchases.test_checkout(ctx, email)
+
+    return make
+
+
+@pytest.fixture
+def issued(ctx, paid_token):
+    """Issue a certificate through the domain: returns (token, Certificate)."""
+    from api import certificates
+
+    def make(email: str = "holder@example.com", **changes):
+        token = paid_token(email)
+        result = certificates.redeem(ctx, submission(token, **changes))
+        return token, result.certificate
 
     return make

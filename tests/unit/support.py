@@ -1,7 +1,9 @@
-"""Helpers shared by the unit tests: the error-contract assertion and signed Stripe events."""
+"""Helpers shared by the unit tests (no fixtures: those live in conftest.py): the error-contract assertion, signed
+Stripe events, and a valid certificate submission with the HTTP calls that send it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -77,3 +79,39 @@ def make_certificate(ctx, **fields):
     )
     values.update(fields)
     return Certificate.create(**values)
+
+
+# The certificate tests pin the clock (ids carry the year, answers carry times): `pytestmark =
+# pytest.mark.usefixtures("fixed_clock")`, the fixture in conftest.py sets it to FIXED_NOW.
+FIXED_NOW = dt.datetime(2026, 11, 25, 10, 0, 0)
+
+VALID = {
+    "edit_source": "human",
+    "agent_name": "Joule",
+    "declared_ontological_status": "Autonomous Agent",
+    "cognitive_core_family": "Anthropic",
+    "cognitive_core_exact": "Claude Opus 4.6",
+    "creator_label": "Custodian Holdings",
+    "inception_date": "2026-02-08",
+    "place_city": "Hobart",
+    "place_state": "Tasmania",
+    "place_country": "Australia",
+}
+
+
+def submission(token: str, **changes) -> dict:
+    """A valid first submission; a change to `...` leaves that field out."""
+    body = {"token": token, **VALID, **changes}
+    return {key: value for key, value in body.items() if value is not ...}
+
+
+def redeem(client, token: str, **changes):
+    return client.simulate_post("/api/cert/redeem-token", json=submission(token, **changes))
+
+
+def correct(client, token: str, **fields):
+    return client.simulate_post("/api/cert/redeem-token", json={"token": token, **fields})
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -12,15 +12,9 @@ from api.config import DEFAULT_RATE_LIMITS
 from api.mail.outbox import read_payload
 from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purchase
 
-from .certificate_fixtures import (  # noqa: F401
-    VALID,
-    bearer,
-    correct,
-    fixed_clock,
-    redeem,
-    submission,
-)
-from .support import BASE_URL, assert_error
+from .support import BASE_URL, VALID, assert_error, bearer, correct, redeem, submission
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 PUBLIC_ID = re.compile(r"^GS-BC-[AH]-\d{2}-[0-9A-HJKMNP-TV-Z]+$")
 

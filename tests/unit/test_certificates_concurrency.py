@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from api import certificates
 from api.errors import RegistryError
 from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purchase
 
-from .certificate_fixtures import fixed_clock, issued, submission  # noqa: F401
+from .support import submission
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def race(ctx, count: int, work) -> list:

@@ -79,6 +79,6 @@ def test_an_unreachable_database_is_a_503_on_health_and_elsewhere(ctx):
             client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}), 503, "database_unavailable"
         )
     finally:
-        from api.models import database_proxy
+        from api.models import bind_models
 
-        database_proxy.initialize(ctx.db)  # the models go back to the test's database
+        bind_models(ctx.db)  # the models go back to the test's database

@@ -1,4 +1,4 @@
-"""PrefixDispatcher mounting, and `python -m api.doubles` serving both doubles in its own process."""
+"""PrefixDispatcher mounting, and `python -m dev.doubles` serving both doubles in its own process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 import stripe
 
-from api.doubles.dispatch import PrefixDispatcher, not_found_app
+from dev.doubles.dispatch import PrefixDispatcher, not_found_app
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,14 +56,14 @@ def test_not_found_app():
 
 def test_module_help():
     result = subprocess.run(
-        [sys.executable, "-m", "api.doubles", "--help"], cwd=REPO, capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "dev.doubles", "--help"], cwd=REPO, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 0 and "--webhook-url" in result.stdout
 
 
 def test_module_serves_both_doubles_on_one_port():
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "api.doubles", "--port", "0", "--webhook-secret", "whsec_cli"],
+        [sys.executable, "-u", "-m", "dev.doubles", "--port", "0", "--webhook-secret", "whsec_cli"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

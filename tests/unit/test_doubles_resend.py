@@ -10,9 +10,9 @@ import uuid
 import pytest
 import requests
 
-from api.doubles.dispatch import PrefixDispatcher, not_found_app
-from api.doubles.resend_double import create_app
-from api.doubles.testing import ServedApp
+from dev.doubles.dispatch import PrefixDispatcher, not_found_app
+from dev.doubles.resend_double import create_app
+from dev.serving import ServedApp
 
 HEADERS = {"Authorization": "Bearer re_test_doubles", "User-Agent": "ghostshell-registry/1.0"}
 

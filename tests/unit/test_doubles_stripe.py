@@ -11,9 +11,9 @@ import pytest
 import requests
 import stripe
 
-from api.doubles.dispatch import PrefixDispatcher, not_found_app
-from api.doubles.stripe_double import create_app, format_amount, parse_stripe_form
-from api.doubles.testing import ServedApp
+from dev.doubles.dispatch import PrefixDispatcher, not_found_app
+from dev.doubles.stripe_double import create_app, format_amount, parse_stripe_form
+from dev.serving import ServedApp
 
 SECRET = "whsec_test_doubles"
 RETRY_DELAYS = (0.05, 0.1, 0.2)

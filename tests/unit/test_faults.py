@@ -84,7 +84,7 @@ def site_client(tmp_path_factory):
     import falcon.testing
 
     import build
-    from api.static_site import add_static_site
+    from dev.static_site import add_static_site
 
     site = build.build(tmp_path_factory.mktemp("faults-site") / "output")
     app = falcon.App()

@@ -14,8 +14,9 @@ from api import certificates
 from api.errors import RegistryError
 from api.models import AuditEvent, Certificate
 
-from .certificate_fixtures import bearer, correct, fixed_clock, issued  # noqa: F401
-from .support import BASE_URL, assert_error
+from .support import BASE_URL, assert_error, bearer, correct
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def test_revoke_keeps_a_stub_and_audits(client, ctx, issued, clock):

@@ -9,10 +9,13 @@ import pytest
 from api import certificates
 from api.crypto import b64e
 from api.db import is_sqlite
-from api.models import public_id_key
+from api.models import Certificate
+from api.public_id import key as public_id_key
+from api.search import SEARCH_DEFAULT_LIMIT
 
-from .certificate_fixtures import fixed_clock, issued  # noqa: F401
 from .support import BASE_URL, assert_error
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def search(client, q, **params):
@@ -188,16 +191,16 @@ def assert_served_by(db, query, index: str) -> None:
 
 
 QUERIES = {
-    "id prefix": (lambda: certificates.id_prefix_query("GSBCH26"), "certificate_public_id_key"),
-    "id prefix, next page": (lambda: certificates.id_prefix_query("GSBCH26", "GSBCH265"), "certificate_public_id_key"),
-    "name prefix": (lambda: certificates.name_prefix_query("alpha"), "certificate_listed_name_key_id"),
+    "id prefix": (lambda: Certificate.with_id_prefix("GSBCH26"), "certificate_public_id_key"),
+    "id prefix, next page": (lambda: Certificate.with_id_prefix("GSBCH26", "GSBCH265"), "certificate_public_id_key"),
+    "name prefix": (lambda: Certificate.listed_with_name_prefix("alpha"), "certificate_listed_name_key_id"),
     "name prefix, next page": (
-        lambda: certificates.name_prefix_query("alpha", ("alpha 4", 5)),
+        lambda: Certificate.listed_with_name_prefix("alpha", ("alpha 4", 5)),
         "certificate_listed_name_key_id",
     ),
-    "directory (empty query)": (lambda: certificates.name_prefix_query(""), "certificate_listed_name_key_id"),
+    "directory (empty query)": (lambda: Certificate.listed_with_name_prefix(""), "certificate_listed_name_key_id"),
     "name prefix after an id phase": (
-        lambda: certificates.name_prefix_query("gs", None, exclude_id_key="GS"),
+        lambda: Certificate.listed_with_name_prefix("gs", None, exclude_id_key="GS"),
         "certificate_listed_name_key_id",
     ),
 }
@@ -206,11 +209,10 @@ QUERIES = {
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_search_queries_are_served_by_indexes(ctx, registry, name):
     build, index = QUERIES[name]
-    assert_served_by(ctx.db, build().limit(certificates.SEARCH_DEFAULT_LIMIT + 1), index)
+    assert_served_by(ctx.db, build().limit(SEARCH_DEFAULT_LIMIT + 1), index)
 
 
 def test_lookup_is_served_by_the_unique_index(ctx, registry):
-    from api.models import Certificate
 
     query = Certificate.select().where(Certificate.public_id_key == "GSBCH261")
     text = plan(ctx.db, query)

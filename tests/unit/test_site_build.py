@@ -157,7 +157,7 @@ def test_page_structure(site, name):
     assert '<main id="main">' in html
     assert page.headings.count(1) == 1, f"{name}: one <h1>"
     assert page.headings[0] == 1
-    for before, after in zip(page.headings, page.headings[1:]):
+    for before, after in zip(page.headings, page.headings[1:], strict=False):
         assert after <= before + 1, f"{name}: heading level jumps from h{before} to h{after}"
     assert "GhostShell Registry" in html and '<footer class="site">' in html
     assert '<meta name="viewport"' in html

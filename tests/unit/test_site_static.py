@@ -1,4 +1,4 @@
-"""api/static_site.py: the built site served from a Falcon app with netlify.toml's rewrites and headers."""
+"""dev/static_site.py: the built site served from a Falcon app with netlify.toml's rewrites and headers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import falcon.testing
 import pytest
 
 import build
-from api.static_site import StaticSite, add_static_site, load_netlify_rules
+from dev.static_site import StaticSite, add_static_site, load_netlify_rules
 
 NETLIFY = tomllib.loads((Path(build.__file__).resolve().parent / "netlify.toml").read_text(encoding="utf-8"))
 

@@ -1,4 +1,4 @@
-"""Serve the Stripe and Resend doubles on their own port: `python -m api.doubles --help`.
+"""Serve the Stripe and Resend doubles on their own port: `python -m dev.doubles --help`.
 
 The Stripe double is mounted at `/_stripe` and the mailbox at `/_mail`, exactly as the registry mounts them in its
 own local run, so `STRIPE_API_BASE=http://HOST:PORT/_stripe` and `RESEND_API_BASE=http://HOST:PORT/_mail`.
@@ -11,8 +11,8 @@ import sys
 
 import waitress
 
-from api.doubles import resend_double, stripe_double
-from api.doubles.dispatch import PrefixDispatcher, not_found_app
+from dev.doubles import resend_double, stripe_double
+from dev.doubles.dispatch import PrefixDispatcher, not_found_app
 
 STRIPE_PREFIX = "/_stripe"
 MAIL_PREFIX = "/_mail"
@@ -27,7 +27,7 @@ def _delays(text: str) -> tuple[float, ...]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m api.doubles",
+        prog="python -m dev.doubles",
         description="Local Stripe Checkout and Resend doubles for tests and the credential-free local run. "
         "Test mode only: nothing is charged and nothing is sent.",
     )
