@@ -253,9 +253,7 @@ def main(argv=None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
-        print(
-            database_unreachable_message(_database_url(), exc), file=sys.stderr
-        )
+        print(database_unreachable_message(_database_url(), exc), file=sys.stderr)
         return 2
 
 
