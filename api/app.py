@@ -55,4 +55,9 @@ def create_app(
     app.add_route("/api/registry/search", certificates.Search(context, limiter))
     app.add_route("/api/ops/email-summary", ops.EmailSummary(context))
     app.add_route("/.well-known/did.json", credentials.DidDocument(context))
+    app.add_route("/api/cert/credential", credentials.Credential(context, limiter))
+    app.add_route("/api/cert/status/{purpose}", credentials.StatusList(context, limiter))
+    app.add_route("/api/cert/verify", credentials.Verify(context, limiter))
+    app.add_route("/api/cert/badge.svg", credentials.Badge(context, limiter))
+    app.add_route("/api/cert/qr.svg", credentials.QrCode(context, limiter))
     return app

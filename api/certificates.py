@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from . import links, public_id, records, rules, validation
+from . import credentials, links, public_id, records, rules, validation
 from .context import Context, iso
 from .crypto import normalize_token
 from .db import for_update, write_transaction
@@ -129,6 +129,7 @@ def _issue(
         cert.save(force_insert=True)
         Purchase.update(certificate=cert, used_at=now).where(Purchase.id == purchase.id).execute()
         _audit(cert, "issue", submission.source, now, handle=submission.agent_handle, user_agent=user_agent)
+        credentials.record_version(ctx, cert, "issue")
         email = recovery_email(ctx, locked)
         queue(
             ctx.keyring,
@@ -196,6 +197,7 @@ def _correct(
             user_agent=user_agent,
             detail=",".join(sorted(fields) + (["parent_record"] if parent is not None else [])) or None,
         )
+        credentials.record_version(ctx, cert, "correct")
     return cert
 
 
@@ -383,4 +385,5 @@ def revoke(ctx: Context, public_id: str, reason: str) -> Certificate:
         cert.revoked_reason = reason
         cert.save()
         _audit(cert, "revoke", Source.SUPPORT, now, detail=reason)
+        credentials.record_version(ctx, cert, "revoke")
     return cert

@@ -7,6 +7,8 @@ migrate       apply pending schema migrations (idempotent)
 ops health    the email/checkout summary; exit status 1 when something needs attention
 outbox        list / show / send queued email
 admin         rotate-token, revoke, rotate-signing-key, new-signing-key
+verify        check a credential (offline with --key/--did-document, or online with --id and --base); exit 0
+              valid, 1 invalid, 2 usage error. The checking is api/verifier.py, which needs no server or database.
 """
 
 from __future__ import annotations
@@ -239,10 +241,18 @@ def parser() -> argparse.ArgumentParser:
     )
     admin_commands.add_parser("new-signing-key", help="print a new random value for GHOSTSHELL_SIGNING_KEY")
     admin.set_defaults(func=cmd_admin)
+
+    # Listed for --help only: main() hands `verify` and its arguments to api/verifier.py before parsing.
+    commands.add_parser("verify", help="verify a credential (see `python -m api verify --help`)", add_help=False)
     return root
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["verify"]:
+        from . import verifier
+
+        return verifier.main(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The Stripe SDK logs request and response bodies (customer emails) when verbose; keep it quiet.
     logging.getLogger("stripe").setLevel(logging.WARNING)

@@ -41,6 +41,7 @@ DEFAULT_RATE_LIMITS = {
     "redeem": "20/minute",
     "lookup": "60/minute",
     "search": "60/minute",
+    "badge": "300/minute",
 }
 
 PRODUCTION_REQUIRED = (

@@ -165,6 +165,61 @@ PATHS |= {
             },
         }
     },
+    "/api/cert/credential": {
+        "get": {
+            "summary": "A record's signed W3C Verifiable Credential 2.0 (eddsa-jcs-2022), latest or a given version",
+            "parameters": [
+                {"name": "id", "in": "query", "required": True, "schema": STRING},
+                {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "download", "in": "query", "schema": BOOLEAN},
+            ],
+            "responses": {"200": _answer("Verifiable credential"), **_errors(400, 404, 410, 429, 503)},
+        }
+    },
+    "/api/cert/status/{purpose}": {
+        "get": {
+            "summary": "A signed Bitstring Status List credential (revocation or refresh)",
+            "parameters": [
+                {
+                    "name": "purpose",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["revocation", "refresh"]},
+                }
+            ],
+            "responses": {"200": _answer("BitstringStatusListCredential"), **_errors(404, 429, 503)},
+        }
+    },
+    "/api/cert/verify": {
+        "get": {
+            "summary": "The registry's verification of a record's credential: {valid, status, checks, key}",
+            "parameters": [
+                {"name": "id", "in": "query", "required": True, "schema": STRING},
+                {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            ],
+            "responses": {"200": _answer("Verification result"), **_errors(400, 404, 410, 429, 503)},
+        }
+    },
+    "/api/cert/badge.svg": {
+        "get": {
+            "summary": "A small SVG badge: registry name, public id, status",
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "responses": {
+                "200": {"description": "SVG", "content": {"image/svg+xml": {"schema": STRING}}},
+                **_errors(400, 404, 429),
+            },
+        }
+    },
+    "/api/cert/qr.svg": {
+        "get": {
+            "summary": "A QR code (SVG) of the public record URL",
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "responses": {
+                "200": {"description": "SVG", "content": {"image/svg+xml": {"schema": STRING}}},
+                **_errors(400, 404, 429),
+            },
+        }
+    },
 }
 
 

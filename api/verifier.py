@@ -19,9 +19,19 @@ JCS is RFC 8785. An Ed25519 Multikey is "z" + base58btc(0xed 0x01 || 32-byte pub
 
 from __future__ import annotations
 
+import argparse
 import base64
+import dataclasses
+import datetime as dt
 import gzip
 import hashlib
+import io
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
@@ -97,7 +107,7 @@ def decode_bitstring(encoded: str) -> bytes:
         raise ValueError("encodedList must be multibase base64url ('u' prefix)")
     body = encoded[1:]
     compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    with gzip.GzipFile(fileobj=__import__("io").BytesIO(compressed)) as stream:
+    with gzip.GzipFile(fileobj=io.BytesIO(compressed)) as stream:
         bits = stream.read(STATUS_LIST_MIN_BITS * 64 // 8 + 1)  # bounded: a list is never this large
     return bits
 
@@ -174,3 +184,385 @@ def proof_problem(document, public_key: bytes) -> str | None:
     except (InvalidSignature, ValueError):
         return "the signature does not match the document and key"
     return None
+
+
+# -- checking a credential ---------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TrustedKey:
+    """A key the verifier trusts: from `--key` (no id, no period) or from a DID document (id and period)."""
+
+    public_key_multibase: str
+    id: str | None = None
+    valid_from: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
+
+    def matches(self, verification_method: str) -> bool:
+        if self.id is not None:
+            return verification_method == self.id
+        return verification_method.rpartition("#")[2] == self.public_key_multibase
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool | None  # None: not checked (nothing to check it against)
+    detail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    checks: list[Check]
+    status: str  # valid | revoked | superseded | invalid
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid"
+
+
+def parse_time(value) -> dt.datetime:
+    """An XML Schema dateTime with a time zone, as naive UTC."""
+    if not isinstance(value, str) or "T" not in value:
+        raise ValueError(f"not a date-time: {value!r}")
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"a date-time needs a time zone: {value!r}")
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _id_of(value) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def keys_from_did_document(document) -> list[TrustedKey]:
+    """The keys a DID document authorises for assertions, with their validity periods when it gives them."""
+    if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+        raise ValueError("the DID document has no id")
+    did = document["id"]
+    allowed = {_id_of(item) for item in document.get("assertionMethod") or []}
+    methods = [m for m in document.get("verificationMethod") or [] if isinstance(m, dict)]
+    methods += [m for m in document.get("assertionMethod") or [] if isinstance(m, dict)]
+    keys = []
+    for method in methods:
+        method_id = method.get("id", "")
+        if method_id.startswith("#"):
+            method_id = did + method_id
+        if method_id not in allowed and method.get("id") not in allowed:
+            continue
+        if method.get("type") != "Multikey" or method.get("controller") != did:
+            continue
+        public = method.get("publicKeyMultibase")
+        public_key_from_multikey(public)  # raises for anything but an Ed25519 Multikey
+        keys.append(
+            TrustedKey(
+                public,
+                method_id,
+                parse_time(method["validFrom"]) if "validFrom" in method else None,
+                parse_time(method["validUntil"]) if "validUntil" in method else None,
+            )
+        )
+    return keys
+
+
+def _format_problem(credential) -> str | None:
+    if not isinstance(credential, dict):
+        return "the credential is not a JSON object"
+    context = credential.get("@context")
+    if not isinstance(context, list) or not context or context[0] != VC_CONTEXT_V2:
+        return f"@context must be a list starting with {VC_CONTEXT_V2}"
+    types = credential.get("type")
+    if not isinstance(types, list) or "VerifiableCredential" not in types:
+        return "type must include VerifiableCredential"
+    if _id_of(credential.get("issuer")) is None:
+        return "the issuer is missing"
+    if not isinstance(credential.get("credentialSubject"), dict | list):
+        return "the credentialSubject is missing"
+    proof = credential.get("proof")
+    if not isinstance(proof, dict):
+        return "there is no single proof"
+    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+        return f"the proof is not a {PROOF_TYPE} with cryptosuite {CRYPTOSUITE}"
+    if proof.get("proofPurpose") != "assertionMethod":
+        return "the proof's purpose is not assertionMethod"
+    for field in ("verificationMethod", "created"):
+        if not isinstance(proof.get(field), str):
+            return f"the proof has no {field}"
+    try:
+        parse_time(proof["created"])
+        if "validFrom" in credential:
+            parse_time(credential["validFrom"])
+        if "validUntil" in credential:
+            parse_time(credential["validUntil"])
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _proof_checks(document, keys: list[TrustedKey], issuer: str | None, now: dt.datetime) -> list[Check]:
+    """Format, key, signature and key period checks of one signed document (a credential or a status list)."""
+    problem = _format_problem(document)
+    if problem:
+        return [Check("format", False, problem)]
+    checks = [Check("format", True, "a VC 2.0 credential with an eddsa-jcs-2022 DataIntegrityProof")]
+    proof = document["proof"]
+    method = proof["verificationMethod"]
+    document_issuer = _id_of(document["issuer"])
+    if issuer is not None and document_issuer != issuer:
+        return [*checks, Check("issuer", False, f"issued by {document_issuer}, not {issuer}")]
+    if issuer is not None and method.partition("#")[0] != issuer:
+        return [*checks, Check("key", False, f"{method} is not a key of the issuer {issuer}")]
+    key = next((k for k in keys if k.matches(method)), None)
+    if key is None:
+        return [*checks, Check("key", False, f"{method} is not among the trusted keys")]
+    checks.append(Check("key", True, f"{method} is a trusted key"))
+    problem = proof_problem(document, public_key_from_multikey(key.public_key_multibase))
+    if problem:
+        return [*checks, Check("signature", False, problem)]
+    checks.append(Check("signature", True, f"Ed25519 signature by {key.public_key_multibase}"))
+    created = parse_time(proof["created"])
+    if created > now + dt.timedelta(minutes=5):
+        checks.append(Check("key valid at issuance", False, f"signed {proof['created']}, in the future"))
+    elif key.valid_from is None and key.valid_until is None:
+        checks.append(Check("key valid at issuance", None, "no validity period known for this key"))
+    elif (key.valid_from is not None and created < key.valid_from) or (
+        key.valid_until is not None and created >= key.valid_until
+    ):
+        period = f"{_iso(key.valid_from) or 'the start'} to {_iso(key.valid_until) or 'now'}"
+        checks.append(Check("key valid at issuance", False, f"signed {proof['created']}, outside {period}"))
+    else:
+        until = f" until {_iso(key.valid_until)}" if key.valid_until else " (current key)"
+        checks.append(
+            Check(
+                "key valid at issuance",
+                True,
+                f"signed {proof['created']}; key valid from {_iso(key.valid_from)}{until}",
+            )
+        )
+    return checks
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def _status_checks(credential, keys, status_lists: list, issuer: str | None, now) -> tuple[list[Check], set[str]]:
+    entries = credential.get("credentialStatus")
+    if entries is None:
+        return [Check("status", None, "the credential has no credentialStatus")], set()
+    entries = entries if isinstance(entries, list) else [entries]
+    by_id = {item.get("id"): item for item in status_lists if isinstance(item, dict)}
+    checks, flags = [], set()
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+            checks.append(Check("status", False, "a credentialStatus entry is not a BitstringStatusListEntry"))
+            continue
+        purpose = entry.get("statusPurpose")
+        url = entry.get("statusListCredential")
+        name = f"status ({purpose})"
+        index_text = entry.get("statusListIndex")
+        if not isinstance(index_text, str) or not index_text.isdigit():
+            checks.append(Check(name, False, "statusListIndex is not a non-negative integer string"))
+            continue
+        listing = by_id.get(url)
+        if listing is None:
+            checks.append(Check(name, None, f"not checked: no status list {url} given"))
+            continue
+        list_checks = _proof_checks(listing, keys, issuer or _id_of(credential.get("issuer")), now)
+        failed = [check for check in list_checks if check.ok is False]
+        if failed:
+            checks.append(Check(name, False, f"the status list {url} does not verify: {failed[0].detail}"))
+            continue
+        subject = listing.get("credentialSubject") or {}
+        if subject.get("statusPurpose") != purpose or subject.get("type") != "BitstringStatusList":
+            checks.append(Check(name, False, f"{url} is not a {purpose} BitstringStatusList"))
+            continue
+        if "validUntil" in listing and parse_time(listing["validUntil"]) <= now:
+            checks.append(Check(name, False, f"the status list {url} has expired"))
+            continue
+        try:
+            bits = decode_bitstring(subject.get("encodedList"))
+            if len(bits) * 8 < STATUS_LIST_MIN_BITS:
+                raise ValueError(f"the list is shorter than {STATUS_LIST_MIN_BITS} bits")
+            set_bit = bit_at(bits, int(index_text))
+        except (ValueError, IndexError, OSError, EOFError, zlib.error) as exc:
+            checks.append(Check(name, False, f"the status list {url} cannot be read: {exc}"))
+            continue
+        if set_bit:
+            flags.add(purpose)
+            meaning = {"revocation": "revoked", "refresh": "superseded by a later version"}.get(purpose, "set")
+            checks.append(Check(name, False, f"bit {index_text} is set: {meaning}"))
+        else:
+            checks.append(
+                Check(name, True, f"bit {index_text} is clear in the list signed {listing['proof']['created']}")
+            )
+    return checks, flags
+
+
+def verify_credential(
+    credential, keys: list[TrustedKey], status_lists: list | None = None, *, issuer: str | None = None, now=None
+) -> Report:
+    """Every check of a credential against trusted keys and (optionally) its status lists. `issuer`, when given,
+    is the only issuer accepted (the DID whose document supplied the keys)."""
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    checks = _proof_checks(credential, keys, issuer, now)
+    if any(check.ok is False for check in checks):
+        return Report(checks, "invalid")
+    period_ok = True
+    if "validFrom" in credential and parse_time(credential["validFrom"]) > now + dt.timedelta(minutes=5):
+        checks.append(Check("validity period", False, f"not valid before {credential['validFrom']}"))
+        period_ok = False
+    elif "validUntil" in credential and parse_time(credential["validUntil"]) <= now:
+        checks.append(Check("validity period", False, f"expired at {credential['validUntil']}"))
+        period_ok = False
+    else:
+        checks.append(Check("validity period", True, f"valid from {credential.get('validFrom', 'issuance')}"))
+    status_checks, flags = _status_checks(credential, keys, status_lists or [], issuer, now)
+    checks += status_checks
+    if not period_ok:
+        return Report(checks, "invalid")
+    if "revocation" in flags:
+        return Report(checks, "revoked")
+    if "refresh" in flags:
+        return Report(checks, "superseded")
+    if any(check.ok is False for check in status_checks):
+        return Report(checks, "invalid")
+    return Report(checks, "valid")
+
+
+# -- command line ------------------------------------------------------------------------------------------------
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _read_json(path: str):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"{path} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not JSON: {exc}") from exc
+
+
+def _fetch_json(url: str):
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "ghostshell-verify"})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            data = response.read(MAX_DOCUMENT_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        detail = ""
+        try:
+            detail = json.loads(exc.read(4096)).get("message", "")
+        except (ValueError, AttributeError):
+            pass
+        raise UsageError(f"{url} answered {exc.code}" + (f": {detail}" if detail else "")) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise UsageError(f"cannot fetch {url}: {getattr(exc, 'reason', exc)}") from exc
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{url} did not answer JSON") from exc
+
+
+def _online(args) -> tuple[dict, list[TrustedKey], list, str]:
+    base = args.base.rstrip("/")
+    scheme = urllib.parse.urlsplit(base).scheme
+    if scheme not in ("http", "https"):
+        raise UsageError("--base must be an http(s) URL, e.g. https://registry.example")
+    query = {"id": args.id}
+    if args.version:
+        query["version"] = str(args.version)
+    credential = _fetch_json(f"{base}/api/cert/credential?{urllib.parse.urlencode(query)}")
+    did_document = _fetch_json(f"{base}/.well-known/did.json")
+    keys = keys_from_did_document(did_document)
+    lists = []
+    entries = credential.get("credentialStatus") if isinstance(credential, dict) else None
+    for entry in entries if isinstance(entries, list) else [entries] if entries else []:
+        url = entry.get("statusListCredential") if isinstance(entry, dict) else None
+        # Only lists the registry itself serves: the credential cannot send the verifier elsewhere.
+        if isinstance(url, str) and url.startswith(base + "/"):
+            lists.append(_fetch_json(url))
+    return credential, keys, lists, did_document["id"]
+
+
+def _offline(args) -> tuple[dict, list[TrustedKey], list, str | None]:
+    if not args.file:
+        raise UsageError("give a credential FILE, or --id and --base to fetch one")
+    if not args.key and not args.did_document:
+        raise UsageError("give the issuer's keys: --key z6Mk... (repeatable) or --did-document FILE")
+    credential = _read_json(args.file)
+    keys, issuer = [], None
+    for text in args.key or []:
+        try:
+            public_key_from_multikey(text)
+        except ValueError as exc:
+            raise UsageError(f"--key {text}: {exc}") from exc
+        keys.append(TrustedKey(text))
+    if args.did_document:
+        document = _read_json(args.did_document)
+        try:
+            keys += keys_from_did_document(document)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{args.did_document}: {exc}") from exc
+        issuer = document["id"]
+    lists = [_read_json(path) for path in args.status_list or []]
+    return credential, keys, lists, issuer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m api verify",
+        description="Verify a GhostShell credential (W3C VC 2.0, eddsa-jcs-2022). Exit status: 0 valid, 1 invalid "
+        "(bad signature, unknown or out-of-period key, revoked, superseded), 2 usage error.",
+    )
+    parser.add_argument("file", nargs="?", help="a saved credential (JSON)")
+    parser.add_argument("--key", action="append", metavar="z6Mk...", help="a trusted issuer key (Multikey)")
+    parser.add_argument("--did-document", metavar="FILE", help="the issuer's DID document (keys and their periods)")
+    parser.add_argument("--status-list", action="append", metavar="FILE", help="a status list credential")
+    parser.add_argument("--id", help="online: the public record id, e.g. GS-BC-H-26-1")
+    parser.add_argument("--version", type=int, help="online: a credential version (default: the latest)")
+    parser.add_argument("--base", help="online: the registry's URL, e.g. https://registry.example")
+    return parser
+
+
+def main(argv=None, out=None) -> int:
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        if args.id or args.base:
+            if not (args.id and args.base) or args.file:
+                raise UsageError("online mode takes --id and --base together, and no FILE")
+            credential, keys, lists, issuer = _online(args)
+        else:
+            credential, keys, lists, issuer = _offline(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    report = verify_credential(credential, keys, lists, issuer=issuer)
+    subject = credential.get("credentialSubject") if isinstance(credential, dict) else None
+    if isinstance(subject, dict) and subject.get("public_id"):
+        print(f"credential  {subject['public_id']}  {credential.get('id', '')}", file=out)
+    for check in report.checks:
+        mark = {True: "pass", False: "FAIL", None: "skip"}[check.ok]
+        print(f"{mark}  {check.name}: {check.detail}", file=out)
+    print(f"result: {report.status}", file=out)
+    return 0 if report.valid else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -89,6 +89,9 @@ def test_revoke_from_the_command_line(ctx, issued, database_url):
         GHOSTSHELL_SECRET_KEY="cli-test-secret-key-0123456789-abcdefgh",
         EMAIL_ENC_KEY=base64.b64encode(bytes(32)).decode(),
         STRIPE_WEBHOOK_SECRET="whsec_cli",
+        # The revocation is signed: the same key and issuer as the unit tests' registry.
+        GHOSTSHELL_SIGNING_KEY=base64.b64encode(bytes(range(32, 64))).decode(),
+        BASE_URL=BASE_URL,
     )
     env.pop("GHOSTSHELL_ENV", None)
 

@@ -1,0 +1,274 @@
+"""Verifiable credentials: one signed W3C Verifiable Credential 2.0 per certificate version, and its status.
+
+Rules (docs/api.md "Verifiable credentials"):
+- Issuance, every correction and the revocation each write a new `CredentialVersion` (1, 2, ...) in the same
+  transaction as the change: `record_version(ctx, cert, event)`, called by `api/certificates.py` inside its write
+  transaction with the certificate row locked.
+- The credential's subject is the certificate's PUBLIC view (`records.public_view`, which includes the public
+  fingerprint and the nonce-salted record hash as a commitment), with the public record URL as its id. Nothing else
+  of the record goes in, so a private value can never appear in a credential.
+- The proof is a `DataIntegrityProof`, cryptosuite `eddsa-jcs-2022`, by the registry's current signing key
+  (`ctx.signing_keys`), created at the time of the change; the encoding lives in `api/verifier.py`.
+- Each version has one status index, shared by two Bitstring Status Lists the registry signs and serves:
+  `revocation` (set for every version of a certificate in the revoking transaction) and `refresh` (set for a
+  version when a correction supersedes it, in the correcting transaction). A list has at least 131,072 bits and
+  grows by that much when the indexes run out.
+- A revoked certificate's earlier versions are no longer served (their content was withdrawn); its final version,
+  the revocation, is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+from . import links, records, verifier
+from .context import Context, iso
+from .db import for_update
+from .errors import RegistryError
+from .models import Certificate, CredentialVersion, SigningKey, StatusList
+
+VC_CONTEXT = [verifier.VC_CONTEXT_V2]
+CREDENTIAL_TYPE = ["VerifiableCredential", "AgentBirthCertificate"]
+STATUS_PURPOSES = ("revocation", "refresh")
+STATUS_LIST_BYTES = verifier.STATUS_LIST_MIN_BITS // 8
+ISSUER_NAME = "GhostShell Registry"
+MAX_VERSION = 1000
+
+
+def credential_url(base_url: str, public_id: str, version: int) -> str:
+    return f"{base_url}/api/cert/credential?id={public_id}&version={version}"
+
+
+def status_list_url(base_url: str, purpose: str) -> str:
+    return f"{base_url}/api/cert/status/{purpose}"
+
+
+def _issuer(ctx: Context) -> dict:
+    return {"id": ctx.signing_keys.did, "name": ISSUER_NAME}
+
+
+def _sign(ctx: Context, document: dict, created: dt.datetime) -> dict:
+    keys = ctx.signing_keys
+    return verifier.add_proof(document, keys.sign, verification_method=keys.verification_method(), created=iso(created))
+
+
+def credential_subject(cert: Certificate, base_url: str) -> dict:
+    """The credential's subject: the public view, identified by the public record URL."""
+    view = records.public_view(cert, base_url)
+    return {"id": view.pop("public_url"), **view}
+
+
+def build_credential(ctx: Context, cert: Certificate, version: int, status_index: int, now: dt.datetime) -> dict:
+    base = ctx.config.base_url
+    entries = [
+        {
+            "id": f"{status_list_url(base, purpose)}#{status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": str(status_index),
+            "statusListCredential": status_list_url(base, purpose),
+        }
+        for purpose in STATUS_PURPOSES
+    ]
+    document = {
+        "@context": VC_CONTEXT,
+        "id": credential_url(base, cert.public_id, version),
+        "type": CREDENTIAL_TYPE,
+        "name": f"Birth certificate {cert.public_id}, version {version}",
+        "issuer": _issuer(ctx),
+        "validFrom": iso(now),
+        "credentialSubject": credential_subject(cert, base),
+        "credentialStatus": entries,
+    }
+    return _sign(ctx, document, now)
+
+
+# -- status lists -----------------------------------------------------------------------------------------------
+
+
+def _locked_lists(now: dt.datetime) -> dict[str, StatusList]:
+    for purpose in STATUS_PURPOSES:
+        StatusList.insert(
+            purpose=purpose, bits=bytes(STATUS_LIST_BYTES), allocated=0, updated_at=now
+        ).on_conflict_ignore().execute()
+    rows = for_update(StatusList.select().where(StatusList.purpose.in_(STATUS_PURPOSES)).order_by(StatusList.purpose))
+    return {row.purpose: row for row in rows}
+
+
+def _allocate_index(lists: dict[str, StatusList]) -> int:
+    """The next status index (indexes are shared by every list; the count is kept on the revocation row)."""
+    counter = lists["revocation"]
+    index = counter.allocated
+    counter.allocated = index + 1
+    for row in lists.values():
+        bits = bytes(row.bits)
+        if index >= len(bits) * 8:
+            row.bits = bits + bytes(STATUS_LIST_BYTES)
+    return index
+
+
+def _set_bits(row: StatusList, indexes: list[int]) -> None:
+    bits = bytearray(bytes(row.bits))
+    for index in indexes:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    row.bits = bytes(bits)
+
+
+# -- writing ----------------------------------------------------------------------------------------------------
+
+
+def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVersion:
+    """Sign and store the certificate's next credential version; set the status bits the change implies. Call
+    inside the transaction that made the change, after the certificate row was saved."""
+    now = ctx.clock()
+    lists = _locked_lists(now)
+    earlier = list(
+        CredentialVersion.select(CredentialVersion.version, CredentialVersion.status_index)
+        .where(CredentialVersion.certificate == cert.id)
+        .order_by(CredentialVersion.version)
+    )
+    version = (earlier[-1].version if earlier else 0) + 1
+    index = _allocate_index(lists)
+    if event == "correct" and earlier:
+        _set_bits(lists["refresh"], [earlier[-1].status_index])
+    if event == "revoke":
+        _set_bits(lists["revocation"], [row.status_index for row in earlier] + [index])
+    for row in lists.values():
+        row.updated_at = now
+        row.save()
+    document = build_credential(ctx, cert, version, index, now)
+    key = SigningKey.get(SigningKey.public_key_multibase == ctx.signing_keys.current().public_key_multibase)
+    return CredentialVersion.create(
+        certificate=cert.id,
+        version=version,
+        event=event,
+        status_index=index,
+        signing_key=key,
+        created_at=now,
+        document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredCredential:
+    document: dict
+    version: int
+    latest: int
+    revoked: bool
+
+
+def parse_version(raw) -> int | None:
+    if raw is None or raw == "":
+        return None
+    text = str(raw)
+    if not text.isdigit() or not 1 <= int(text) <= MAX_VERSION:
+        raise RegistryError("invalid_field", "version must be a whole number from 1.", field="version")
+    return int(text)
+
+
+def stored_credential(ctx: Context, raw_id, raw_version=None) -> StoredCredential:
+    """A certificate's credential: the latest version, or the one asked for."""
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise RegistryError("missing_id", "Give a public record id, e.g. GS-BC-H-26-1.")
+    wanted = parse_version(raw_version)
+    cert = Certificate.with_public_id(raw_id).first()
+    if cert is None:
+        raise RegistryError("not_found", "No record with that id exists in the registry.")
+    versions = CredentialVersion.select().where(CredentialVersion.certificate == cert.id)
+    latest = versions.order_by(CredentialVersion.version.desc()).first()
+    if latest is None:
+        raise RegistryError("not_found", "This record has no credential.")
+    row = latest if wanted is None else versions.where(CredentialVersion.version == wanted).first()
+    if row is None:
+        raise RegistryError("not_found", f"This record has no credential version {wanted}.")
+    revoked = cert.is_revoked
+    if revoked and row.version != latest.version:
+        raise RegistryError("revoked", "This certificate has been revoked; only its revocation credential is served.")
+    return StoredCredential(json.loads(row.document), row.version, latest.version, revoked)
+
+
+def status_list_credential(ctx: Context, purpose: str) -> tuple[dict, dt.datetime]:
+    """The signed BitstringStatusListCredential for `purpose` and the time it last changed."""
+    if purpose not in STATUS_PURPOSES:
+        raise RegistryError("not_found", "No such status list.")
+    row = StatusList.get_or_none(StatusList.purpose == purpose)
+    bits = bytes(row.bits) if row else bytes(STATUS_LIST_BYTES)
+    changed = row.updated_at if row else ctx.clock()
+    url = status_list_url(ctx.config.base_url, purpose)
+    document = {
+        "@context": VC_CONTEXT,
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": _issuer(ctx),
+        "validFrom": iso(changed),
+        "credentialSubject": {
+            "id": url + "#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": verifier.encode_bitstring(bits),
+        },
+    }
+    return _sign(ctx, document, ctx.clock()), changed
+
+
+def registry_trusted_keys(ctx: Context) -> list[verifier.TrustedKey]:
+    keys = ctx.signing_keys
+    return [
+        verifier.TrustedKey(
+            key.public_key_multibase, keys.verification_method_for(key), key.valid_from, key.valid_until
+        )
+        for key in keys.published()
+    ]
+
+
+def verify(ctx: Context, raw_id, raw_version=None) -> dict:
+    """The registry's own verification of a stored credential, by the same code as the offline verifier."""
+    stored = stored_credential(ctx, raw_id, raw_version)
+    lists = [status_list_credential(ctx, purpose)[0] for purpose in STATUS_PURPOSES]
+    report = verifier.verify_credential(
+        stored.document, registry_trusted_keys(ctx), lists, issuer=ctx.signing_keys.did, now=ctx.clock()
+    )
+    proof = stored.document.get("proof", {})
+    key = next((k for k in registry_trusted_keys(ctx) if k.id == proof.get("verificationMethod")), None)
+    return {
+        "valid": report.valid,
+        "status": report.status,
+        "public_id": stored.document["credentialSubject"].get("public_id"),
+        "version": stored.version,
+        "latest_version": stored.latest,
+        "signed_at": proof.get("created"),
+        "key": None
+        if key is None
+        else {
+            "id": key.id,
+            "public_key_multibase": key.public_key_multibase,
+            "valid_from": iso(key.valid_from),
+            "valid_until": iso(key.valid_until),
+        },
+        "checks": [dataclasses.asdict(check) for check in report.checks],
+        "credential_url": stored.document.get("id"),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordImage:
+    """What the QR code and the badge show: nothing beyond the public id, the status and the public URL."""
+
+    public_id: str
+    status: str  # valid | revoked
+    public_url: str
+
+
+def record_image(ctx: Context, raw_id) -> RecordImage:
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise RegistryError("missing_id", "Give a public record id, e.g. GS-BC-H-26-1.")
+    cert = Certificate.with_public_id(raw_id).first()
+    if cert is None:
+        raise RegistryError("not_found", "No record with that id exists in the registry.")
+    status = "revoked" if cert.is_revoked else "valid"
+    return RecordImage(cert.public_id, status, links.public_url(ctx.config.base_url, cert.public_id))

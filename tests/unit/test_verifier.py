@@ -1,0 +1,160 @@
+"""The standalone verifier (api/verifier.py): encodings, the W3C eddsa-jcs-2022 test vector, the command line."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from api import verifier
+from api.verifier import TrustedKey, verify_credential
+
+VECTORS = Path(__file__).parent / "vectors" / "vc-di-eddsa"
+SIGNED_TEXT = (VECTORS / "signedJCS.json").read_text()
+KEY_PAIR = json.loads((VECTORS / "keyPair.json").read_text())
+W3C_KEY = KEY_PAIR["publicKeyMultibase"]
+NOW = dt.datetime(2026, 11, 25, 10, 0, 0)
+
+
+def run(*argv) -> tuple[int, str]:
+    out = io.StringIO()
+    return verifier.main(list(argv), out=out), out.getvalue()
+
+
+def test_the_module_imports_nothing_of_the_server():
+    tree = ast.parse(Path(verifier.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative imports: the verifier stands alone"
+            imported.add(node.module.split(".")[0])
+    assert imported <= {
+        "__future__",
+        "argparse",
+        "base64",
+        "dataclasses",
+        "datetime",
+        "gzip",
+        "hashlib",
+        "io",
+        "json",
+        "sys",
+        "urllib",
+        "zlib",
+        "rfc8785",
+        "cryptography",
+    }, imported
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [(b"", ""), (b"\0", "1"), (b"\0\0\x01", "112"), (b"hello world", "StV1DL6CwTryKyV"), (bytes([0xFF] * 4), "7YXq9G")],
+)
+def test_base58btc(data, text):
+    assert verifier.b58encode(data) == text
+    assert verifier.b58decode(text) == data
+
+
+def test_multikey_of_the_w3c_key_pair():
+    public = verifier.public_key_from_multikey(W3C_KEY)
+    seed = verifier.private_key_from_multibase(KEY_PAIR["privateKeyMultibase"])
+    assert Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw() == public
+    assert verifier.multikey(public) == W3C_KEY and W3C_KEY.startswith("z6Mk")
+    for bad in ("6Mk", "z" + verifier.b58encode(b"\xed\x01" + bytes(31)), "z0OIl"):
+        with pytest.raises(ValueError):
+            verifier.public_key_from_multikey(bad)
+
+
+def test_the_w3c_eddsa_jcs_2022_vector_verifies():
+    document = json.loads(SIGNED_TEXT)
+    report = verify_credential(document, [TrustedKey(W3C_KEY)], now=NOW)
+    assert report.valid, report.checks
+    assert [c.name for c in report.checks if c.ok] == ["format", "key", "signature", "validity period"]
+    # The specification's intermediate value: the document hash is the second half of hashData.
+    assert (
+        verifier.hash_data(document, document["proof"])
+        .hex()
+        .endswith("59b7cb6251b8991add1ce0bc83107e3db9dbbab5bd2c28f687db1a03abc92f19")
+    )
+    assert run(str(VECTORS / "signedJCS.json"), "--key", W3C_KEY)[0] == 0
+
+
+def _flip(char: str) -> str:
+    if char.isdigit():
+        return "0" if char != "0" else "1"
+    if char.isalpha():
+        return "a" if char.lower() != "a" else "b"
+    return "x" if char != "x" else "y"
+
+
+def test_any_one_character_change_to_the_vector_is_rejected():
+    """Every character that is not insignificant whitespace, changed: the result is not JSON, or does not verify.
+    (Whitespace between tokens is not part of the signed data: JCS canonicalises it away, checked last.)"""
+    positions = [i for i, char in enumerate(SIGNED_TEXT) if not char.isspace()]
+    assert len(positions) > 700
+    for position in positions:
+        text = SIGNED_TEXT[:position] + _flip(SIGNED_TEXT[position]) + SIGNED_TEXT[position + 1 :]
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue  # not JSON: the command line refuses it (tested below)
+        report = verify_credential(document, [TrustedKey(W3C_KEY)], now=NOW)
+        assert not report.valid, f"a change at {position} ({SIGNED_TEXT[position]!r}) still verifies"
+    spaced = SIGNED_TEXT.replace('": "', '":  "')
+    assert verify_credential(json.loads(spaced), [TrustedKey(W3C_KEY)], now=NOW).valid
+
+
+def test_the_command_line_exit_codes(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(SIGNED_TEXT)
+    assert run(str(good), "--key", W3C_KEY)[0] == 0
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(SIGNED_TEXT.replace("The School of Examples", "The School of Exampler"))
+    code, out = run(str(tampered), "--key", W3C_KEY)
+    assert code == 1 and "FAIL  signature" in out and out.strip().endswith("result: invalid")
+    other_key = verifier.multikey(Ed25519PrivateKey.generate().public_key().public_bytes_raw())
+    code, out = run(str(good), "--key", other_key)
+    assert code == 1 and "not among the trusted keys" in out
+    not_json = tmp_path / "broken.json"
+    not_json.write_text(SIGNED_TEXT[:-2])
+    assert run(str(not_json), "--key", W3C_KEY)[0] == 2
+    assert run(str(good))[0] == 2  # no keys
+    assert run(str(good), "--key", "z6MkNotAKey")[0] == 2
+    assert run(str(tmp_path / "missing.json"), "--key", W3C_KEY)[0] == 2
+    assert run("--id", "GS-BC-H-26-1")[0] == 2  # online mode needs --base too
+    with pytest.raises(SystemExit) as exited:
+        run("--no-such-option")
+    assert exited.value.code == 2
+
+
+def test_a_proof_created_outside_the_key_period_fails():
+    document = json.loads(SIGNED_TEXT)
+    created = verifier.parse_time(document["proof"]["created"])
+    vm = document["proof"]["verificationMethod"]
+    inside = TrustedKey(W3C_KEY, vm, created - dt.timedelta(days=1), created + dt.timedelta(days=1))
+    assert verify_credential(document, [inside], now=NOW).valid
+    retired_before = TrustedKey(W3C_KEY, vm, created - dt.timedelta(days=9), created)
+    report = verify_credential(document, [retired_before], now=NOW)
+    assert report.status == "invalid"
+    assert [c for c in report.checks if c.name == "key valid at issuance"][0].ok is False
+    not_yet = TrustedKey(W3C_KEY, vm, created + dt.timedelta(seconds=1), None)
+    assert verify_credential(document, [not_yet], now=NOW).status == "invalid"
+
+
+def test_bitstrings():
+    bits = bytearray(verifier.STATUS_LIST_MIN_BITS // 8)
+    bits[0] = 0x80
+    bits[1] = 0x01
+    decoded = verifier.decode_bitstring(verifier.encode_bitstring(bytes(bits)))
+    assert decoded == bytes(bits)
+    assert verifier.bit_at(decoded, 0) and verifier.bit_at(decoded, 15)
+    assert not verifier.bit_at(decoded, 1) and not verifier.bit_at(decoded, 8)
+    with pytest.raises(IndexError):
+        verifier.bit_at(decoded, len(decoded) * 8)
