@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from api import badges, certificates, credentials, definition, signing, verifier
 from api.app import create_app
 from api.context import Context
-from dev.serving import ServedApp
 from api.models import Certificate, CredentialVersion, Purchase
 from api.verifier import TrustedKey, verify_credential
+from dev.serving import ServedApp
 
 from .support import BASE_URL, FIXED_NOW, assert_error, correct, submission
 
