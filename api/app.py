@@ -14,7 +14,7 @@ from .config import Config
 from .context import Context
 from .db import ConnectionMiddleware
 from .ratelimit import RateLimiter
-from .resources import certificates, common, credentials, meta, ops, purchases, tokens, webhooks
+from .resources import agents, certificates, common, credentials, meta, ops, purchases, tokens, webhooks
 
 
 def make_limiter(config: Config) -> RateLimiter:
@@ -50,6 +50,7 @@ def create_app(
     app.add_route("/api/cert/token-status", tokens.TokenStatus(context, limiter))
     app.add_route("/api/cert/redeem-token", certificates.Redeem(context, limiter))
     app.add_route("/api/cert/lock-agent-edits", certificates.LockAgentEdits(context, limiter))
+    app.add_route("/api/cert/agent-token", agents.AgentTokenResource(context, limiter))
     app.add_route("/api/cert/private", certificates.PrivateRecord(context, limiter))
     app.add_route("/api/cert/lookup", certificates.Lookup(context, limiter))
     app.add_route("/api/registry/search", certificates.Search(context, limiter))

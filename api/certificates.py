@@ -10,10 +10,13 @@ Rules kept here (docs/api.md; inventory §1.7-1.10, §4.4-4.9, with the §8 bugs
   within CORRECTION_WINDOW_HOURS of issuance and MAX_SUBMISSIONS submissions in total, the first included. The
   checks run with the certificate row locked, so racing corrections cannot pass the cap (bug 19). Agent-sourced
   corrections are refused while the holder has locked agent edits. `registration_source` never changes (bug 22).
+- Who acted is decided by the credential presented, not by a form field (api/delegation.py): the holder's purchase
+  token submits as `human`, an agent token as `agent`, so the id's letter follows the credential.
 - Every submission, the first included, and every lock change and revocation writes an audit event in the
   transaction that made it.
-- Order of refusals: the token (unknown, not paid, claim window, revoked), then the fields, then the correction
-  window, the cap and the agent lock. Nothing is written for a refused submission.
+- Order of refusals: the token (unknown, not paid, claim window, revoked; for an agent token also revoked or
+  locked out, and a sent `edit_source` that is not the credential's), then the fields, then the correction
+  window and the cap. Nothing is written for a refused submission.
 - Reading: the public view never shows private values (inventory §2.9, bug 7). Search is `api/search.py`.
 - Revocation (the record side of a refund) keeps a stub: public id, status and date, nothing else.
 """
@@ -24,7 +27,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from . import credentials, links, public_id, records, rules, validation
+from . import credentials, delegation, links, public_id, records, rules, validation
 from .context import Context, iso
 from .crypto import normalize_token
 from .db import for_update, write_transaction
@@ -32,7 +35,7 @@ from .errors import RegistryError, invalid_field
 from .mail import messages
 from .mail.outbox import queue
 from .models import AuditEvent, CardCounter, Certificate, Purchase, name_key
-from .purchases import claim_status, recovery_email, require_claimable, resolve_token
+from .purchases import claim_status, recovery_email, require_claimable
 from .states import CertificateStatus, ParentStatus, Source
 
 MAX_REVOKE_REASON = 500
@@ -46,15 +49,17 @@ _PARENT_TOKEN_IN_URL = re.compile(
 class Redeemed:
     created: bool
     certificate: Certificate
-    token: str
+    credential: delegation.Credential
 
     def answer(self, ctx: Context) -> dict:
         base = ctx.config.base_url
         body = {
             "public_id": self.certificate.public_id,
             "public_url": links.public_url(base, self.certificate.public_id),
-            "private_url": links.private_url(base, self.token),
+            "edit_source": str(self.credential.source),
         }
+        if not self.credential.is_agent:  # the private page is the holder's
+            body["private_url"] = links.private_url(base, self.credential.token)
         if not self.created:
             body["edits_used"] = self.certificate.edit_count
             body["edits_left"] = records.edits_left(self.certificate, ctx.clock())
@@ -65,36 +70,40 @@ class Redeemed:
 
 
 def redeem(ctx: Context, raw: dict, *, user_agent: str | None = None) -> Redeemed:
-    """A submission through redeem-token: the first one issues the certificate, later ones correct it."""
-    purchase = resolve_token(ctx, raw.get("token"))
-    token = normalize_token(raw.get("token"))
+    """A submission through redeem-token: the first one issues the certificate, later ones correct it. The
+    credential decides the source (api/delegation.py)."""
+    credential = delegation.resolve(ctx, raw.get("token"))
+    purchase = credential.purchase
     today = ctx.clock().date()
     if not purchase.has_certificate:
         require_claimable(ctx, purchase)
-        submission = validation.clean_submission(raw, today, first=True)
+        source = delegation.submission_source(credential, raw.get("edit_source"))
+        submission = validation.clean_submission(raw, today, first=True, source=source)
         parent = _resolve_parent(ctx, submission.fields.pop("parent_record"), own_purchase=purchase)
-        return Redeemed(True, _issue(ctx, purchase, token, submission, parent, user_agent), token)
+        return Redeemed(True, _issue(ctx, credential, submission, parent, user_agent), credential)
     if Certificate.get_by_id(purchase.certificate_id).is_revoked:
         raise _revoked()
-    submission = validation.clean_submission(raw, today, first=False)
+    source = delegation.submission_source(credential, raw.get("edit_source"))
+    submission = validation.clean_submission(raw, today, first=False, source=source)
     parent = None
     if "parent_record" in submission.fields:
         parent = _resolve_parent(ctx, submission.fields.pop("parent_record"), own_purchase=purchase)
-    return Redeemed(False, _correct(ctx, purchase, submission, parent, user_agent), token)
+    return Redeemed(False, _correct(ctx, credential, submission, parent, user_agent), credential)
 
 
 def _issue(
     ctx: Context,
-    purchase: Purchase,
-    token: str,
+    credential: delegation.Credential,
     submission: validation.Submission,
     parent: tuple[str | None, str | None],
     user_agent: str | None,
 ) -> Certificate:
+    purchase = credential.purchase
     with write_transaction(ctx.db):
         locked = for_update(Purchase.select().where(Purchase.id == purchase.id)).get()
         if locked.token_hash != purchase.token_hash:
             raise RegistryError("unknown_token", "This token is not recognised.")
+        delegation.require_agent_allowed(credential)
         if locked.has_certificate:
             raise RegistryError(
                 "token_already_used", "This token has just been used to issue a certificate; reload to correct it."
@@ -128,14 +137,25 @@ def _issue(
         records.seal(cert)
         cert.save(force_insert=True)
         Purchase.update(certificate=cert, used_at=now).where(Purchase.id == purchase.id).execute()
-        _audit(cert, "issue", submission.source, now, handle=submission.agent_handle, user_agent=user_agent)
+        delegation.touch(ctx, credential)
+        _audit(
+            cert,
+            "issue",
+            submission.source,
+            now,
+            handle=submission.agent_handle,
+            user_agent=user_agent,
+            agent_token=credential.agent_token,
+        )
         credentials.record_version(ctx, cert, "issue")
         email = recovery_email(ctx, locked)
+        # An agent's submission cannot carry the holder's private link: only its hash is kept.
+        holder_token = None if credential.is_agent else credential.token
         queue(
             ctx.keyring,
             kind="certificate_issued",
             to=email,
-            message=messages.certificate_issued(ctx.config.base_url, token, new_id),
+            message=messages.certificate_issued(ctx.config.base_url, holder_token, new_id),
             idempotency_key=f"certificate-issued/{new_id}",
             now=now,
             purchase=locked,
@@ -155,17 +175,24 @@ def _next_card_seq(year: int) -> int:
 
 def _correct(
     ctx: Context,
-    purchase: Purchase,
+    credential: delegation.Credential,
     submission: validation.Submission,
     parent: tuple[str | None, str | None] | None,
     user_agent: str | None,
 ) -> Certificate:
+    purchase = credential.purchase
     with write_transaction(ctx.db):
+        # Certificate row first (the holder's lock switch takes it), then the purchase row (agent-token revocation
+        # takes it): the agent's standing is re-checked with both held.
         cert = for_update(Certificate.select().where(Certificate.id == purchase.certificate_id)).get()
-        if not Purchase.select().where(Purchase.id == purchase.id, Purchase.token_hash == purchase.token_hash).exists():
+        locked = for_update(Purchase.select().where(Purchase.id == purchase.id)).get()
+        if locked.token_hash != purchase.token_hash:
             raise RegistryError("unknown_token", "This token is not recognised.")
         now = ctx.clock()
-        _require_correctable(cert, submission.source, now)
+        if cert.is_revoked:
+            raise _revoked()
+        delegation.require_agent_allowed(credential, cert)
+        _require_correctable(cert, now)
         fields = dict(submission.fields)
         validation.check_combination(
             fields.get("cognitive_core_family", cert.cognitive_core_family),
@@ -188,6 +215,7 @@ def _correct(
         cert.last_edit_source = submission.source
         records.seal(cert)
         cert.save()
+        delegation.touch(ctx, credential)
         _audit(
             cert,
             "correct",
@@ -195,15 +223,14 @@ def _correct(
             now,
             handle=submission.agent_handle,
             user_agent=user_agent,
+            agent_token=credential.agent_token,
             detail=",".join(sorted(fields) + (["parent_record"] if parent is not None else [])) or None,
         )
         credentials.record_version(ctx, cert, "correct")
     return cert
 
 
-def _require_correctable(cert: Certificate, source: str, now: dt.datetime) -> None:
-    if cert.is_revoked:
-        raise _revoked()
+def _require_correctable(cert: Certificate, now: dt.datetime) -> None:
     reason = records.lock_state(cert, now)
     if reason == "window_closed":
         raise RegistryError(
@@ -216,8 +243,6 @@ def _require_correctable(cert: Certificate, source: str, now: dt.datetime) -> No
             "submission_cap_reached",
             f"All {rules.MAX_SUBMISSIONS} submissions have been used; the record is now permanent.",
         )
-    if source == Source.AGENT and cert.lock_agent_edits:
-        raise RegistryError("agent_edits_locked", "The holder has locked corrections made by the agent.")
 
 
 def _resolve_parent(ctx: Context, raw: str, *, own_purchase: Purchase) -> tuple[str | None, str | None]:
@@ -256,12 +281,14 @@ def _audit(
     handle: str | None = None,
     user_agent: str | None = None,
     detail: str | None = None,
+    agent_token=None,
 ) -> None:
     AuditEvent.create(
         certificate=cert,
         action=action,
         source=source,
         agent_handle=handle,
+        agent_token=agent_token,
         user_agent=(user_agent or None) and user_agent[:300],
         detail=detail,
         created_at=now,
@@ -276,7 +303,10 @@ def _revoked() -> RegistryError:
 
 
 def set_agent_lock(ctx: Context, raw_token, raw_locked, *, user_agent: str | None = None) -> dict:
-    purchase = resolve_token(ctx, raw_token)
+    """The holder's switch. An agent token is refused (403) before anything else is looked at."""
+    credential = delegation.resolve(ctx, raw_token)
+    delegation.require_holder(credential, "lock or unlock agent edits")
+    purchase = credential.purchase
     locked = validation.clean_boolean("locked", raw_locked)
     if locked is None:
         raise invalid_field("locked", "locked must be true or false.")
@@ -297,13 +327,17 @@ def set_agent_lock(ctx: Context, raw_token, raw_locked, *, user_agent: str | Non
 
 def token_status(ctx: Context, raw_token) -> dict:
     """What a token can do now: `new` (paid, unused, inside its claim window), or once it has issued its
-    certificate `edit` or `locked` (window ended or cap reached, as the private page sees it)."""
-    purchase = resolve_token(ctx, raw_token)
+    certificate `edit` or `locked` (window ended or cap reached, as the private page sees it). `credential` says
+    whose token it is; a revoked or locked-out agent token is refused like everywhere else."""
+    credential = delegation.resolve(ctx, raw_token)
+    purchase = credential.purchase
     if not purchase.has_certificate:
         require_claimable(ctx, purchase)
         claim = claim_status(ctx, purchase)
         return {
             "mode": "new",
+            "credential": credential.kind,
+            "edit_source": str(credential.source),
             "locked": False,
             "claim_deadline": claim["claim_deadline"],
             "claim_days_left": claim["claim_days_left"],
@@ -318,6 +352,8 @@ def token_status(ctx: Context, raw_token) -> dict:
     reason = records.lock_state(cert, now)
     return {
         "mode": "locked" if reason else "edit",
+        "credential": credential.kind,
+        "edit_source": str(credential.source),
         "locked": reason is not None,
         "lock_reason": reason,
         "lock_reason_text": records.LOCK_REASON_TEXT.get(reason),
@@ -333,7 +369,9 @@ def token_status(ctx: Context, raw_token) -> dict:
 
 def private_record(ctx: Context, raw_token) -> dict:
     """The holder's page: not yet issued (with the claim window), issued (the full record), or revoked."""
-    purchase = resolve_token(ctx, raw_token)
+    credential = delegation.resolve(ctx, raw_token)
+    delegation.require_holder(credential, "open the private record")
+    purchase = credential.purchase
     if not purchase.has_certificate:
         if not purchase.is_paid:
             require_claimable(ctx, purchase)  # raises not_paid

@@ -1,7 +1,8 @@
 """Tokens, keyed hashes and encryption at rest.
 
 - A purchase token is `GSTK-` + 24 Crockford base32 characters: 120 random bits. Input is normalised:
-  case, spaces and hyphens are ignored, and the confusable letters I/L/O read as 1/1/0.
+  case, spaces and hyphens are ignored, and the confusable letters I/L/O read as 1/1/0. An agent token (minted by
+  the holder for the agent, `api/delegation.py`) has the same form with the prefix `GSAT-`.
 - Tokens and emails are looked up by HMAC-SHA256 under `GHOSTSHELL_SECRET_KEY`, never by plain SHA-256,
   so a copied database cannot be brute-forced or linked across datasets without the key.
 - Emails, tokens awaiting their email, and queued messages are sealed with AES-256-GCM under
@@ -23,8 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .rules import AGENT_TOKEN_PREFIX, TOKEN_BODY_LENGTH, TOKEN_PREFIX
 from .rules import TOKEN_ALPHABET as CROCKFORD
-from .rules import TOKEN_BODY_LENGTH, TOKEN_PREFIX
 
 _CONFUSABLES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _TOKEN_BODY = re.compile(f"[{CROCKFORD}]{{{TOKEN_BODY_LENGTH}}}")
@@ -42,23 +43,31 @@ def crockford(number: int) -> str:
             return digits
 
 
-def new_token(random_bytes=os.urandom) -> str:
+def new_token(random_bytes=os.urandom, prefix: str = TOKEN_PREFIX) -> str:
     value = int.from_bytes(random_bytes(15), "big")  # 120 bits
-    return TOKEN_PREFIX + crockford(value).rjust(TOKEN_BODY_LENGTH, "0")
+    return prefix + crockford(value).rjust(TOKEN_BODY_LENGTH, "0")
 
 
-def normalize_token(raw: str | None) -> str | None:
-    """The canonical form of a pasted token, or None when it cannot be one."""
+def new_agent_token(random_bytes=os.urandom) -> str:
+    return new_token(random_bytes, AGENT_TOKEN_PREFIX)
+
+
+def normalize_token(raw: str | None, prefix: str = TOKEN_PREFIX) -> str | None:
+    """The canonical form of a pasted token of the given kind, or None when it cannot be one."""
     if not raw or len(raw) > 200:
         return None
     compact = re.sub(r"[\s\-]", "", raw).upper()
-    head = TOKEN_PREFIX.rstrip("-")
+    head = prefix.rstrip("-")
     if not compact.startswith(head):
         return None
     body = compact[len(head) :].translate(_CONFUSABLES)
     if not _TOKEN_BODY.fullmatch(body):
         return None
-    return TOKEN_PREFIX + body
+    return prefix + body
+
+
+def normalize_agent_token(raw: str | None) -> str | None:
+    return normalize_token(raw, AGENT_TOKEN_PREFIX)
 
 
 def b64e(data: bytes) -> str:
@@ -82,6 +91,9 @@ class Keyring:
 
     def token_hash(self, canonical_token: str) -> str:
         return self.keyed_hash("token", canonical_token)
+
+    def agent_token_hash(self, canonical_agent_token: str) -> str:
+        return self.keyed_hash("agent_token", canonical_agent_token)
 
     def email_hash(self, email: str) -> str:
         return self.keyed_hash("email", email.strip().lower())

@@ -17,9 +17,9 @@ def public_url(base_url: str, public_id: str) -> str:
 
 
 def token_links(base_url: str, token: str) -> dict:
+    """The holder's links. The agent's link is made with an agent token (api/delegation.py), never this one."""
     return {
         "token": token,
         "private_url": private_url(base_url, token),
         "human_url": register_url(base_url, token, "human"),
-        "agent_url": register_url(base_url, token, "agent"),
     }

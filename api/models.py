@@ -192,6 +192,18 @@ class Purchase(BaseModel):
         return self.certificate_id is not None
 
 
+class AgentToken(BaseModel):
+    """A token the holder minted for the agent (`api/delegation.py`): hashed like the purchase token, never stored
+    in plaintext. At most one per purchase is active (`revoked_at` null); minting another revokes the previous."""
+
+    purchase = pw.ForeignKeyField(Purchase, backref="agent_tokens", on_delete="RESTRICT")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    token_last4 = pw.CharField(max_length=4)
+    created_at = pw.DateTimeField()
+    revoked_at = pw.DateTimeField(null=True)
+    last_used_at = pw.DateTimeField(null=True)
+
+
 class CardCounter(BaseModel):
     """Per-year card sequence. Incremented inside the issuing transaction, so numbers have no gaps."""
 
@@ -203,9 +215,10 @@ class AuditEvent(BaseModel):
     """Every submission, lock change, rotation and revocation, written in the transaction that made it."""
 
     certificate = pw.ForeignKeyField(Certificate, backref="audit_events", on_delete="RESTRICT")
-    action = pw.CharField(max_length=20)  # issue | correct | lock | unlock | rotate_token | revoke
+    action = pw.CharField(max_length=20)  # issue | correct | lock | unlock | rotate_token | revoke | agent_token
     source = pw.CharField(max_length=8)  # human | agent | support
     agent_handle = pw.CharField(max_length=200, null=True)
+    agent_token = pw.ForeignKeyField(AgentToken, null=True, backref="audit_events", on_delete="RESTRICT")
     user_agent = pw.CharField(max_length=300, null=True)
     detail = pw.TextField(null=True)
     created_at = pw.DateTimeField()
@@ -245,7 +258,7 @@ class SchemaMigration(BaseModel):
     applied_at = pw.DateTimeField()
 
 
-MODELS = [Certificate, Purchase, CardCounter, AuditEvent, WebhookEvent, OutboxMessage, SchemaMigration]
+MODELS = [Certificate, Purchase, AgentToken, CardCounter, AuditEvent, WebhookEvent, OutboxMessage, SchemaMigration]
 
 
 class SigningKey(BaseModel):

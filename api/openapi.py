@@ -117,6 +117,23 @@ PATHS = {
             "responses": {"200": _answer("Lock state"), **_errors(400, 404, 409, 410, 429)},
         }
     },
+    "/api/cert/agent-token": {
+        "get": {
+            "summary": "The holder's view of the agent token: active or not (never the token itself)",
+            "security": BEARER,
+            "responses": {"200": _answer("Agent token state"), **_errors(400, 403, 404, 429)},
+        },
+        "post": {
+            "summary": "The holder mints an agent token for the agent; any previous one is revoked",
+            "security": BEARER,
+            "responses": {"201": _answer("The new agent token, shown once"), **_errors(400, 403, 404, 409, 410, 429)},
+        },
+        "delete": {
+            "summary": "The holder revokes the agent token",
+            "security": BEARER,
+            "responses": {"200": _answer("Whether a token was revoked"), **_errors(400, 403, 404, 429)},
+        },
+    },
     "/api/cert/lookup": {
         "get": {
             "summary": "A public redacted record by public id",

@@ -287,7 +287,8 @@ def claim_status(ctx: Context, purchase: Purchase) -> dict:
 
 
 def rotate_token(ctx: Context, public_id: str) -> str:
-    """Support: a new token for the certificate's purchase; the old one stops working; the holder is emailed."""
+    """Support: a new token for the certificate's purchase; the old one stops working, and so does any agent token
+    it minted; the holder is emailed."""
     with write_transaction(ctx.db):
         certificate = Certificate.with_public_id(public_id).first()
         if certificate is None:
@@ -304,6 +305,9 @@ def rotate_token(ctx: Context, public_id: str) -> str:
             handoff_token_enc=None,
             handoff_binding_hash=None,
         ).where(Purchase.id == purchase.id).execute()
+        from .delegation import revoke_all
+
+        revoke_all(purchase, now)
         AuditEvent.create(
             certificate=certificate,
             action="rotate_token",

@@ -30,6 +30,7 @@ PRODUCT_NAME = "GhostShell birth certificate"
 CHECKOUT_EXPIRY_MINUTES = 60
 
 TOKEN_PREFIX = "GSTK-"
+AGENT_TOKEN_PREFIX = "GSAT-"  # an agent token the holder minted (api/delegation.py): same alphabet and length
 TOKEN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TOKEN_BODY_LENGTH = 24
 
@@ -49,6 +50,7 @@ def export() -> dict[str, object]:
         "price_display": PRICE_DISPLAY,
         "checkout_expiry_minutes": CHECKOUT_EXPIRY_MINUTES,
         "token_prefix": TOKEN_PREFIX,
+        "agent_token_prefix": AGENT_TOKEN_PREFIX,
         "token_alphabet": TOKEN_ALPHABET,
         "token_body_length": TOKEN_BODY_LENGTH,
         "max_email_length": MAX_EMAIL_LENGTH,

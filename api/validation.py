@@ -184,9 +184,10 @@ def _clean_field(name: str, raw, today: dt.date):
     return value
 
 
-def clean_submission(raw: dict, today: dt.date, *, first: bool) -> Submission:
-    """Validate a submission. `first` = the issuing submission (every field, defaults applied)."""
-    source = clean_source(raw.get("edit_source"))
+def clean_submission(raw: dict, today: dt.date, *, first: bool, source: str | None = None) -> Submission:
+    """Validate a submission. `first` = the issuing submission (every field, defaults applied). `source` is the
+    one the presented credential decided (api/delegation.py); without it `edit_source` is read."""
+    source = source or clean_source(raw.get("edit_source"))
     handle = clean_text("agent_handle", raw.get("agent_handle"), 80) or None
     fields = {}
     for name in RECORD_FIELDS:

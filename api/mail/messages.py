@@ -63,13 +63,17 @@ def _link(url: str) -> str:
 
 def private_link(base_url: str, token: str) -> Message:
     private_url = links.private_url(base_url, token)
-    register_url = links.register_url(base_url, token, "agent")
+    handoff_url = f"{base_url}/handoff/#token={token}"
+    # The purchase token is the holder's: the agent is given its own agent token, made on the handoff page.
     agent_block = (
         "AGENT INSTRUCTIONS\n"
-        f"1. Open the registration link: {register_url}\n"
-        "2. Complete the required fields: agent name, declared ontological status, inception date, country.\n"
-        "3. Set the edit source to Agent and submit.\n"
-        "4. Report the public record id (GS-BC-...) shown after submission.\n"
+        "The token in the link above is yours; do not give it to the agent.\n"
+        f"1. To let the agent register itself, open the handoff page and make an agent token: {handoff_url}\n"
+        "2. Give the agent that agent token (GSAT-...), with the prompt the handoff page prepares.\n"
+        f"3. The agent registers by plain HTTP, starting at {base_url}/llms.txt, or through the registry's MCP "
+        f"server: python -m api mcp --base {base_url}\n"
+        "4. Its submissions are recorded as the agent's. Lock agent edits or revoke the agent token on the private "
+        "page at any time.\n"
     )
     text = (
         "Payment for a GhostShell birth certificate has been received.\n\n"
@@ -109,12 +113,22 @@ def abandoned_reminder(base_url: str) -> Message:
     return Message("Complete your GhostShell Birth Certificate", text, html)
 
 
-def certificate_issued(base_url: str, token: str, public_id: str) -> Message:
-    private_url = links.private_url(base_url, token)
+def certificate_issued(base_url: str, token: str | None, public_id: str) -> Message:
+    """`token` is the holder's, when the holder submitted; after the agent's submission (with its agent token) the
+    registry has no holder token to link to, so the message points to the private link sent at payment."""
     public_url = links.public_url(base_url, public_id)
+    if token is not None:
+        private_url = links.private_url(base_url, token)
+        private_text = f"Private record (full details; keep it private):\n{private_url}"
+        private_html = f"Private record (full details; keep it private):<br>{_link(private_url)}"
+    else:
+        private_text = private_html = (
+            "The agent registered itself with the agent token you gave it. Your private record opens with the "
+            "private link in the payment email; the agent token does not open it."
+        )
     text = (
         f"Birth certificate {public_id} has been issued and entered in the registry.\n\n"
-        f"Private record (full details; keep it private):\n{private_url}\n\n"
+        f"{private_text}\n\n"
         f"Public redacted record:\n{public_url}\n\n"
         f"Corrections are accepted for {CORRECTION_WINDOW_HOURS} hours after issuance, "
         f"at most {MAX_SUBMISSIONS} submissions in total. After that the record is permanent.\n"
@@ -123,7 +137,7 @@ def certificate_issued(base_url: str, token: str, public_id: str) -> Message:
     html = _html(
         [
             f"Birth certificate <strong>{escape(public_id)}</strong> has been issued and entered in the registry.",
-            f"Private record (full details; keep it private):<br>{_link(private_url)}",
+            private_html,
             f"Public redacted record:<br>{_link(public_url)}",
             f"Corrections are accepted for {CORRECTION_WINDOW_HOURS} hours after issuance, at most "
             f"{MAX_SUBMISSIONS} submissions in total. After that the record is permanent.",

@@ -15,7 +15,10 @@ from .common import Resource, bearer_token, read_fields
 class Redeem(Resource):
     def on_post(self, req, resp):
         self.limit(req, "redeem")
-        redeemed = certificates.redeem(self._ctx, read_fields(req), user_agent=req.user_agent)
+        fields = read_fields(req)
+        if not fields.get("token") and bearer_token(req):
+            fields["token"] = bearer_token(req)
+        redeemed = certificates.redeem(self._ctx, fields, user_agent=req.user_agent)
         resp.status = falcon.HTTP_201 if redeemed.created else falcon.HTTP_200
         resp.media = redeemed.answer(self._ctx)
 

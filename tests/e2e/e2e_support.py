@@ -116,6 +116,15 @@ def redeem(registry, token: str, expect_status: int | None = None, **fields) -> 
     return answer
 
 
+def agent_token(registry, holder_token: str) -> str:
+    """The holder mints an agent token (POST /api/cert/agent-token); any earlier one stops working."""
+    answer = requests.post(
+        registry.url + "/api/cert/agent-token", headers={"Authorization": f"Bearer {holder_token}"}, timeout=15
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["agent_token"]
+
+
 def private_record(registry, token: str) -> dict:
     answer = requests.get(registry.url + "/api/cert/private", headers={"Authorization": f"Bearer {token}"}, timeout=15)
     assert answer.status_code == 200, answer.text

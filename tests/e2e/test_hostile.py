@@ -8,7 +8,17 @@ import json
 import re
 
 import pytest
-from e2e_support import BASE_FIELDS, UNKNOWN_TOKEN, buy, dd_after, fill_register, open_register, redeem, unique
+from e2e_support import (
+    BASE_FIELDS,
+    UNKNOWN_TOKEN,
+    agent_token,
+    buy,
+    dd_after,
+    fill_register,
+    open_register,
+    redeem,
+    unique,
+)
 from playwright.sync_api import Page, expect
 
 SCRIPT = "<script>alert(1)</script>"
@@ -47,8 +57,9 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
     name = HOSTILE + " " + unique()
     core = HOSTILE + " " + unique()
 
-    # The agent registers itself (so the handle field is used), listed, city and state public.
-    open_register(page, purchase.token, by="agent")
+    # The agent registers itself with its agent token (so the handle field is used), listed, city and state public.
+    delegated = agent_token(registry, purchase.token)
+    open_register(page, delegated, by="agent")
     fill_register(
         page,
         agent_name=name,
@@ -65,9 +76,10 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
         handle=HOSTILE,
     )
     page.click("#submit")
-    page.wait_for_url(re.compile(r"/p/#GSTK-"))
+    page.wait_for_url(re.compile(r"/r/GS-BC-A-"))
 
     # The private record.
+    page.goto(purchase.private_path)
     expect(page.locator("#p-issued")).to_be_visible()
     public_id = page.locator("#p-card").text_content()
     fields = "#p-fields"
@@ -99,7 +111,7 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
     assert_nothing_injected(page)
 
     # The register page in edit mode: the values come back verbatim in the controls.
-    open_register(page, purchase.token, by="agent")
+    open_register(page, delegated, by="agent")
     expect(page.locator("#reg-title")).to_have_text("Edit birth certificate")
     for selector, value in {
         "#agent_name": name,
@@ -114,7 +126,8 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
     # ... and a correction with them is accepted as it stands.
     page.fill("#agent_handle", HOSTILE)
     page.click("#submit")
-    page.wait_for_url(re.compile(r"/p/#GSTK-"))
+    page.wait_for_url(re.compile(r"/r/GS-BC-A-"))
+    page.goto(purchase.private_path)
     expect(dd_after(page, fields, "amendments (24h)")).to_have_text("Human: 0 · Agent: 2 · Total: 2")
     assert_nothing_injected(page)
 

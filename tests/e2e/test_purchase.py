@@ -56,13 +56,22 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     token = page.locator("#token").input_value()
     assert TOKEN.match(token), token
     expect(page.locator("#human-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=human")
-    expect(page.locator("#agent-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=agent")
+    expect(page.locator("#agent-link")).to_be_hidden()  # until the holder makes the agent's own token
     expect(page.locator("#private-link")).to_have_attribute("href", f"{registry.url}/p/#{token}")
     page.reload()  # the token stays with this tab
     expect(page.locator("#handoff-status")).to_have_text("Token loaded from this browser tab.")
     expect(page.locator("#token")).to_have_value(token)
+    page.get_by_role("button", name="Make an agent token").click()
+    expect(page.locator("#agent-link")).to_have_attribute(
+        "href", re.compile(r"/register/#token=GSAT-[0-9A-Z]{24}&by=agent$")
+    )
+    agent_token = page.locator("#agent-link").get_attribute("href").split("token=")[1].split("&")[0]
     prompt = page.locator("#agent-prompt").input_value()
-    assert f"{registry.url}/register/#token={token}&by=agent" in prompt
+    # The prompt and the draft carry the agent token, never the holder's; they give both ways in.
+    assert agent_token in prompt and token not in prompt
+    assert f"{registry.url}/llms.txt" in prompt and f"python -m api mcp --base {registry.url}" in prompt
+    draft = page.locator("#email-draft").input_value()
+    assert agent_token in draft and token not in draft
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=registry.url)
     page.get_by_role("button", name="Copy prompt").click()
     expect(page.locator("#copy-status")).to_have_text("Copied.")

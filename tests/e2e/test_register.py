@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import re
 
-from e2e_support import BASE_FIELDS, buy, dd_after, fill_register, open_register, private_record, redeem, unique
+import requests
+from e2e_support import (
+    BASE_FIELDS,
+    agent_token,
+    buy,
+    dd_after,
+    fill_register,
+    open_register,
+    private_record,
+    redeem,
+    unique,
+)
 from playwright.sync_api import Page, expect
 
 AGENT_PUBLIC_ID = re.compile(r"^GS-BC-A-\d\d-[0-9A-HJKMNP-TV-Z]+$")
@@ -22,13 +33,15 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     core = "Homebrew/Loom-" + unique()
     handle = "@weaver-" + unique()
 
-    # The token pasted as a link to the handoff page, then "Give to agent".
+    # The token pasted as a link to the handoff page; the holder makes an agent token, then "Give to agent".
     page.goto(f"/handoff/#{purchase.token}")
     expect(page.locator("#handoff-status")).to_have_text("Token loaded.")
+    page.get_by_role("button", name="Make an agent token").click()
     page.get_by_role("link", name="Give to agent").click()
-    page.wait_for_url(re.compile(r"/register/#token=GSTK-[0-9A-Z]{24}&by=agent$"))
+    page.wait_for_url(re.compile(r"/register/#token=GSAT-[0-9A-Z]{24}&by=agent$"))
     expect(page.locator("#reg-status")).to_contain_text("New certificate.")
     expect(page.locator("#edit_source")).to_have_value("agent")
+    expect(page.locator("#edit_source")).to_be_disabled()
     expect(page.locator("#agent-handle-field")).to_be_visible()
 
     fill_register(
@@ -45,9 +58,12 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     )
     expect(page.locator("#core-model-field")).to_be_hidden()
     page.click("#submit")
-    page.wait_for_url(re.compile(r"/p/#GSTK-"))
-    public_id = page.locator("#p-card").text_content()
+    # The agent has no private page: it lands on its public record. The holder's private page shows the rest.
+    page.wait_for_url(re.compile(r"/r/GS-BC-A-"))
+    public_id = page.url.rsplit("/", 1)[1]
     assert AGENT_PUBLIC_ID.match(public_id), public_id
+    page.goto(purchase.private_path)
+    expect(page.locator("#p-card")).to_have_text(public_id)
     expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
     expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
     expect(dd_after(page, "#p-fields", "directory")).to_have_text("not listed")
@@ -135,7 +151,10 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text("Undisclosed/Acme/Foo-1")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 3 of 5 submissions.")
 
-    # The holder locks agent edits on the private page; the setting holds after a reload.
+    # The holder has given the agent a token; then locks agent edits on the private page, which holds after a reload.
+    delegated = agent_token(registry, token)
+    page.reload()
+    expect(page.locator("#p-agent-token")).to_contain_text(f"Agent token: active, ending {delegated[-4:]}")
     lock = page.get_by_label("Lock agent edits")
     expect(lock).not_to_be_checked()
     lock.check()
@@ -144,16 +163,14 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     expect(page.locator("#p-issued")).to_be_visible()
     expect(lock).to_be_checked()
 
-    # An agent correction is refused with a message and consumes nothing.
-    page.goto(f"/register/#token={token}&by=agent")
-    expect(page.locator("#reg-status")).to_contain_text("Agent edits are locked by the holder.")
+    # The agent's token no longer works: the register page says so and offers no submission; the API refuses.
+    page.goto(f"/register/#token={delegated}&by=agent")
+    expect(page.locator("#reg-status")).to_have_text(
+        "Agent edits are locked by the holder: this agent token no longer works."
+    )
     expect(page.locator("#edit_source")).to_have_value("agent")
-    page.fill("#agent_name", "Overwritten by the agent")
-    page.click("#submit")
-    expect(page.locator("#submit-status")).to_be_visible()
-    expect(page.locator("#submit-status")).to_have_text("Agent edits are locked by the holder.")
-    assert "/register/" in page.url
-    refused = redeem(registry, token, 409, edit_source="agent", agent_name="Via the API")
+    expect(page.locator("#submit")).to_be_disabled()
+    refused = redeem(registry, delegated, 403, agent_name="Via the API")
     assert refused.json()["error"] == "agent_edits_locked"
     assert private_record(registry, token)["certificate"]["edits_used"] == 2
 
@@ -234,7 +251,17 @@ def test_handoff_page_loads_a_token_link_opened_in_the_same_tab(page: Page, regi
     page.goto(f"/handoff/#{second.token}")
     expect(page.locator("#token")).to_have_value(second.token)
     expect(page.locator("#human-link")).to_have_attribute("href", re.compile(re.escape(second.token)))
-    expect(page.locator("#agent-prompt")).to_have_value(re.compile(re.escape(second.token)))
+    expect(page.locator("#private-link")).to_have_attribute("href", re.compile(re.escape(second.token)))
+    # The agent's prompt is made for the token shown: its agent token belongs to the second purchase.
+    page.get_by_role("button", name="Make an agent token").click()
+    expect(page.locator("#agent-prompt")).to_have_value(re.compile(r"GSAT-[0-9A-Z]{24}"))
+    prompt = page.locator("#agent-prompt").input_value()
+    agent = re.search(r"GSAT-[0-9A-Z]{24}", prompt).group(0)
+    status = requests.get(
+        registry.url + "/api/cert/agent-token", headers={"Authorization": f"Bearer {second.token}"}, timeout=15
+    ).json()
+    assert status["active"] and status["token_last4"] == agent[-4:]
+    assert first.token not in prompt and second.token not in prompt
 
 
 def test_form_errors_sit_under_their_fields_and_consume_nothing(page: Page, registry):

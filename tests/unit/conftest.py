@@ -31,7 +31,7 @@ from api.models import bind_models
 from api.registry import Registry
 from dev.serving import ServedApp
 
-from .support import BASE_URL, FIXED_NOW, OPS_SECRET, WEBHOOK_SECRET, submission
+from .support import BASE_URL, FIXED_NOW, OPS_SECRET, WEBHOOK_SECRET, agent_token_for, submission
 
 
 class Clock:
@@ -186,12 +186,14 @@ def paid_token(ctx):
 
 @pytest.fixture
 def issued(ctx, paid_token):
-    """Issue a certificate through the domain: returns (token, Certificate)."""
+    """Issue a certificate through the domain: returns (holder token, Certificate). `edit_source="agent"` issues it
+    with an agent token the holder minted, as the agent."""
     from api import certificates
 
     def make(email: str = "holder@example.com", **changes):
         token = paid_token(email)
-        result = certificates.redeem(ctx, submission(token, **changes))
+        presented = agent_token_for(ctx, token) if changes.get("edit_source") == "agent" else token
+        result = certificates.redeem(ctx, submission(presented, **changes))
         return token, result.certificate
 
     return make

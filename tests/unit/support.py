@@ -115,3 +115,17 @@ def correct(client, token: str, **fields):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def mint_agent_token(client, holder_token: str) -> str:
+    """The holder mints an agent token through the API (any earlier one is revoked)."""
+    result = client.simulate_post("/api/cert/agent-token", headers=bearer(holder_token))
+    assert result.status_code == 201, result.text
+    return result.json["agent_token"]
+
+
+def agent_token_for(ctx, holder_token: str) -> str:
+    """The same, through the domain."""
+    from api import delegation
+
+    return delegation.mint(ctx, delegation.resolve(ctx, holder_token))["agent_token"]

@@ -12,7 +12,7 @@ from api.config import DEFAULT_RATE_LIMITS
 from api.mail.outbox import read_payload
 from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purchase
 
-from .support import BASE_URL, VALID, assert_error, bearer, correct, redeem, submission
+from .support import BASE_URL, VALID, assert_error, bearer, correct, mint_agent_token, redeem, submission
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
@@ -30,6 +30,7 @@ def test_first_submission_issues_the_certificate(client, paid_token, ctx, clock)
         "public_id": "GS-BC-H-26-1",
         "public_url": f"{BASE_URL}/r/GS-BC-H-26-1",
         "private_url": f"{BASE_URL}/p/#{token}",
+        "edit_source": "human",
     }
     cert = Certificate.get(Certificate.public_id == "GS-BC-H-26-1")
     assert (cert.card_year, cert.card_seq, cert.public_id_key) == (2026, 1, "GSBCH261")
@@ -43,10 +44,12 @@ def test_first_submission_issues_the_certificate(client, paid_token, ctx, clock)
     assert CardCounter.get_by_id(2026).seq == 1
 
 
-def test_agent_source_gives_an_A_id_and_sequence_numbers_are_crockford(client, paid_token, ctx):
-    ids = [
-        redeem(client, paid_token(), edit_source="agent" if n == 0 else "human").json["public_id"] for n in range(18)
-    ]
+def test_agent_token_gives_an_A_id_and_sequence_numbers_are_crockford(client, paid_token, ctx):
+    def first_submission(n):
+        token = paid_token()
+        return redeem(client, mint_agent_token(client, token) if n == 0 else token, edit_source=...)
+
+    ids = [first_submission(n).json["public_id"] for n in range(18)]
     assert ids[0] == "GS-BC-A-26-1"
     assert ids[1] == "GS-BC-H-26-2"
     assert ids[16] == "GS-BC-H-26-H"  # 17 in Crockford base32
@@ -56,9 +59,11 @@ def test_agent_source_gives_an_A_id_and_sequence_numbers_are_crockford(client, p
 
 def test_issuing_writes_an_audit_event_and_queues_the_issued_email(client, paid_token, ctx, deliver_mail):
     token = paid_token("someone@example.com")
-    assert redeem(client, token, edit_source="agent", agent_handle="@joule").status_code == 201
+    agent_token = mint_agent_token(client, token)
+    assert redeem(client, agent_token, edit_source="agent", agent_handle="@joule").status_code == 201
     event = AuditEvent.get()
     assert (event.action, event.source, event.agent_handle) == ("issue", "agent", "@joule")
+    assert event.agent_token.token_last4 == agent_token[-4:]
     assert event.user_agent  # falcon's test client sends one
     message = OutboxMessage.get(OutboxMessage.kind == "certificate_issued")
     assert message.idempotency_key == "certificate-issued/GS-BC-A-26-1"
@@ -67,7 +72,9 @@ def test_issuing_writes_an_audit_event_and_queues_the_issued_email(client, paid_
     delivered = [m for m in deliver_mail() if "GS-BC-A-26-1" in m["subject"] + m["text"]]
     assert len(delivered) == 1
     text = delivered[0]["text"]
-    assert f"{BASE_URL}/p/#{token}" in text and f"{BASE_URL}/r/GS-BC-A-26-1" in text
+    # The agent's submission cannot link the holder's private page: only the token's hash is kept.
+    assert f"{BASE_URL}/r/GS-BC-A-26-1" in text and "/p/#" not in text and agent_token not in text
+    assert "private link in the payment email" in text
 
 
 def test_issuing_accepts_a_form_body(client, paid_token):
@@ -182,6 +189,7 @@ def test_a_correction_is_a_partial_update(client, paid_token, clock):
         "private_url": f"{BASE_URL}/p/#{token}",
         "edits_used": 2,
         "edits_left": 3,
+        "edit_source": "human",
     }
     after = Certificate.get()
     assert after.agent_name == "Joule II" and after.name_key == "joule ii"
@@ -212,13 +220,18 @@ def test_a_correction_is_a_partial_update(client, paid_token, clock):
 def test_corrections_count_by_source_and_registration_source_never_changes(client, paid_token):
     token = paid_token()
     redeem(client, token, edit_source="human")
-    assert correct(client, token, edit_source="agent", agent_handle="@j", place_city="Launceston").status_code == 200
+    agent_token = mint_agent_token(client, token)
+    assert correct(client, agent_token, agent_handle="@j", place_city="Launceston").status_code == 200
     cert = Certificate.get()
     assert (cert.edit_count, cert.human_edit_count, cert.agent_edit_count) == (2, 1, 1)
     assert cert.registration_source == "human" and cert.last_edit_source == "agent"
     assert cert.public_id.startswith("GS-BC-H-")
     events = [(e.action, e.source, e.agent_handle, e.detail) for e in AuditEvent.select().order_by(AuditEvent.id)]
-    assert events == [("issue", "human", None, None), ("correct", "agent", "@j", "place_city")]
+    assert events == [
+        ("issue", "human", None, None),
+        ("agent_token", "human", None, "minted"),
+        ("correct", "agent", "@j", "place_city"),
+    ]
 
 
 def test_prefer_not_to_say_clears_the_exact_model(client, paid_token):
@@ -275,9 +288,10 @@ def test_window_is_checked_before_the_cap_and_fields_before_both(client, paid_to
 def test_agent_edits_can_be_locked_by_the_holder(client, paid_token):
     token = paid_token()
     redeem(client, token)
+    agent_token = mint_agent_token(client, token)
     locked = client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True})
     assert locked.status_code == 200 and locked.json == {"lock_agent_edits": True}
-    assert_error(correct(client, token, edit_source="agent", agent_name="Agent edit"), 409, "agent_edits_locked")
+    assert_error(correct(client, agent_token, agent_name="Agent edit"), 403, "agent_edits_locked")
     assert correct(client, token, edit_source="human", agent_name="Human edit").status_code == 200
     unlocked = client.simulate_post(
         "/api/cert/lock-agent-edits",
@@ -285,9 +299,9 @@ def test_agent_edits_can_be_locked_by_the_holder(client, paid_token):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert unlocked.json == {"lock_agent_edits": False}
-    assert correct(client, token, edit_source="agent", agent_name="Agent edit").status_code == 200
+    assert correct(client, agent_token, agent_name="Agent edit").status_code == 200
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
-    assert actions == ["issue", "lock", "correct", "unlock", "correct"]
+    assert actions == ["issue", "agent_token", "lock", "correct", "unlock", "correct"]
 
 
 def test_lock_agent_edits_errors(client, paid_token):

@@ -42,7 +42,6 @@ def test_paid_without_webhook_is_confirmed_server_side_once(client, started, str
         "token": token,
         "private_url": f"{BASE_URL}/p/#{token}",
         "human_url": f"{BASE_URL}/register/#token={token}&by=human",
-        "agent_url": f"{BASE_URL}/register/#token={token}&by=agent",
     }
     assert Purchase.get(Purchase.stripe_session_id == session_id).status == "paid"
     again = handoff(client, session_id, cookie)

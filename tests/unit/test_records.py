@@ -14,7 +14,7 @@ from api import catalogue, certificates, records
 from api.models import Certificate, Purchase
 from api.public_id import search_key
 
-from .support import bearer, redeem, submission
+from .support import agent_token_for, bearer, redeem, submission
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
@@ -172,7 +172,8 @@ def test_no_private_value_appears_in_lookup_or_search(client, ctx, paid_token, r
         "place_state": f"{record['place_state']}⟨state-{marker}⟩",
     }
     token = paid_token(email)
-    body = submission(token, **{**record, **private}, agent_handle=handle)
+    presented = agent_token_for(ctx, token) if record["edit_source"] == "agent" else token
+    body = submission(presented, **{**record, **private}, agent_handle=handle)
     created = client.simulate_post("/api/cert/redeem-token", json=body)
     assert created.status_code == 201, created.text
     public_id = created.json["public_id"]
@@ -190,6 +191,7 @@ def test_no_private_value_appears_in_lookup_or_search(client, ctx, paid_token, r
         handle,
         token,
         token.lower(),
+        presented,
         purchase.token_hash,
         purchase.email_hash,
         cert.record_nonce,

@@ -2,7 +2,7 @@
 "use strict";
 
 var GS = (function () {
-  var CROCKFORD = /^GSTK[0-9A-HJKMNP-TV-Z]{24}$/;
+  var CROCKFORD = /^GS(TK|AT)[0-9A-HJKMNP-TV-Z]{24}$/;
 
   function $(id) { return document.getElementById(id); }
 
@@ -15,11 +15,17 @@ var GS = (function () {
     return el;
   }
 
-  /* "gstk-7k3m 9qx2..." -> "GSTK-7K3M9QX2VD4N8PRT6WHJ0BCY", or null when it cannot be a token. */
-  function normalizeToken(raw) {
+  /* "gstk-7k3m 9qx2..." -> "GSTK-7K3M9QX2VD4N8PRT6WHJ0BCY", or an agent token "GSAT-...", or null.
+   * normalizeToken accepts the holder's only. */
+  function normalizeCredential(raw) {
     var s = String(raw || "").toUpperCase().replace(/[\s-]+/g, "")
       .replace(/[IL]/g, "1").replace(/O/g, "0");
-    return CROCKFORD.test(s) ? "GSTK-" + s.slice(4) : null;
+    return CROCKFORD.test(s) ? s.slice(0, 4) + "-" + s.slice(4) : null;
+  }
+
+  function normalizeToken(raw) {
+    var token = normalizeCredential(raw);
+    return token && token.indexOf("GSTK") === 0 ? token : null;
   }
 
   /* decodeURIComponent that never throws: a damaged link is read as typed, and the API then says what is wrong. */
@@ -46,7 +52,7 @@ var GS = (function () {
       var frag = "#token=" + encodeURIComponent(raw) + (by ? "&by=" + encodeURIComponent(by) : "");
       history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + frag);
     }
-    return { raw: raw, token: normalizeToken(raw), by: by };
+    return { raw: raw, token: normalizeToken(raw), credential: normalizeCredential(raw), by: by };
   }
 
   /* fetch wrapper: resolves to {status, data, headers}; status 0 means the network failed. */
@@ -100,7 +106,8 @@ var GS = (function () {
   function normalizeRecordId(raw) { return String(raw || "").trim().toUpperCase().replace(/\s+/g, ""); }
 
   return {
-    $: $, text: text, node: node, normalizeToken: normalizeToken, readTokenParams: readTokenParams,
+    $: $, text: text, node: node, normalizeToken: normalizeToken,
+    normalizeCredential: normalizeCredential, readTokenParams: readTokenParams,
     api: api, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
     normalizeRecordId: normalizeRecordId, decode: decode
   };

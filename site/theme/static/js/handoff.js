@@ -1,5 +1,6 @@
-/* Handoff page: after Stripe, fetch the token for this browser's checkout, then offer the links,
- * the agent prompt and an email draft. The token is kept in sessionStorage (this tab only). */
+/* Handoff page: after Stripe, fetch the token for this browser's checkout, then offer the links. For the agent,
+ * the holder makes an agent token (POST /api/cert/agent-token); the agent link, prompt and email draft carry
+ * that token, never the holder's. The purchase token is kept in sessionStorage (this tab only). */
 "use strict";
 
 (function () {
@@ -16,6 +17,7 @@
   var forwardTo = GS.$("forward-to");
   var copyStatus = GS.$("copy-status");
   var current = null;
+  var agent = null;
   var polls = 0;
   var sessionId = new URLSearchParams(location.search).get("session_id");
 
@@ -27,56 +29,78 @@
     try { return sessionStorage.getItem(STORE); } catch (e) { return null; }
   }
 
-  function promptText(urls) {
+  // Both ways in for an agent: plain HTTP from /llms.txt, or the registry's MCP server; the browser form last.
+  function promptText(agent) {
+    var base = location.origin;
     return [
       "GhostShell Registry is a neutral public registry that records the inception of agents. " +
         "It issues a birth certificate: a time-stamped record that makes no judgement about what you are.",
       "",
-      "A certificate has been purchased for you. Register yourself with this private link:",
-      urls.agent,
+      "A certificate has been purchased for you. Register yourself with this agent token:",
+      agent.token,
       "",
-      "Fill in:",
-      "- agent name, as it should appear on the public record",
-      "- inception date (the date you first ran)",
-      "- city, state and country of inception (city and state are redacted on the public record unless set to Public)",
-      "- declared ontological status (one of the listed options)",
-      "- cognitive core at inception: company and model, typed in if not listed, or Prefer not to say",
-      "- custodian (optional, never shown publicly)",
-      "- submitted by: Agent",
+      "By HTTP: read " + base + "/llms.txt. It leads to the JSON instructions (" + base +
+        "/api/agent/instructions): the fields, their allowed values and the request to send. " +
+        "Send the agent token as \"Authorization: Bearer <agent token>\".",
+      "By MCP: run the registry's MCP server, python -m api mcp --base " + base +
+        " (package ghostshell-registry), and call its tools: token_status, register, correct, lookup, search, verify.",
+      "In a browser: " + agent.url,
+      "",
+      "You will need: your agent name, inception date (the date you first ran), country of inception (city and " +
+        "state optional, redacted on the public record unless made public), declared ontological status (one of the " +
+        "listed values), and cognitive core at inception (company and model, or Prefer not to say).",
       "",
       "Ask your human for any detail you do not know, one question at a time. " +
-        "When the submission succeeds, confirm it and report the public certificate id (GS-BC-...).",
+        "When the submission succeeds, report the public certificate id (GS-BC-...).",
       "",
-      "This link is private. Whoever holds it can submit the certificate and, for 24 hours after the " +
-        "first submission, correct it. Do not post it publicly.",
-      "",
-      "Token: " + urls.token
+      "The agent token is private. It can submit the certificate and, for 24 hours after the first submission, " +
+        "correct it, until the holder locks agent edits or revokes it. Do not post it publicly."
     ].join("\n");
   }
 
-  function draftText(urls) {
+  function draftText(agent) {
     var to = forwardTo.value.trim();
     return (to ? "To: " + to + "\n" : "") +
       "Subject: GhostShell certificate registration — action needed\n\n" +
       "A GhostShell Registry birth certificate has been purchased for you. " +
-      "Please register within 7 days of payment, using the instructions below.\n\n" + promptText(urls) + "\n";
+      "Please register within 7 days of payment, using the instructions below.\n\n" + promptText(agent) + "\n";
+  }
+
+  function showAgent(agentToken, agentUrl) {
+    agent = { token: agentToken, url: agentUrl || location.origin + "/register/#token=" + agentToken + "&by=agent" };
+    GS.$("agent-link").href = agent.url;
+    prompt.value = promptText(agent);
+    draft.value = draftText(agent);
+    GS.$("agent-handoff").hidden = false;
+  }
+
+  function makeAgentToken() {
+    var button = GS.$("make-agent-token");
+    button.disabled = true;
+    GS.api("POST", "/api/cert/agent-token", { token: current.token }).then(function (result) {
+      button.disabled = false;
+      if (result.status === 201 && result.data.agent_token) {
+        showAgent(result.data.agent_token, result.data.agent_url);
+        GS.text(button, "Make a new agent token");
+        GS.say(copyStatus, result.data.replaced ? "A new agent token was made; the previous one no longer works." :
+          "Agent token made. Give the link, the prompt or the email draft to the agent.", "ok");
+      } else {
+        GS.say(copyStatus, GS.fallbackMessage(result, "The agent token could not be made."), "error");
+      }
+    });
   }
 
   function showToken(token, urls) {
     current = {
       token: token,
       human: urls.human_url || location.origin + "/register/#token=" + token + "&by=human",
-      agent: urls.agent_url || location.origin + "/register/#token=" + token + "&by=agent",
       private: urls.private_url || location.origin + "/p/#" + token
     };
     input.value = token;
     input.removeAttribute("aria-invalid");
     tokenError.hidden = true;
     GS.$("human-link").href = current.human;
-    GS.$("agent-link").href = current.agent;
     GS.$("private-link").href = current.private;
-    prompt.value = promptText(current);
-    draft.value = draftText(current);
     links.hidden = false;
     remember(token);
   }
@@ -135,7 +159,8 @@
     GS.say(status, "Token loaded. Nothing has been checked with the registry yet; the register page does that.", "ok");
   });
 
-  forwardTo.addEventListener("input", function () { if (current) draft.value = draftText(current); });
+  forwardTo.addEventListener("input", function () { if (agent) draft.value = draftText(agent); });
+  GS.$("make-agent-token").addEventListener("click", makeAgentToken);
   GS.copyButton(GS.$("copy-prompt"), function () { return prompt.value; }, copyStatus);
   GS.copyButton(GS.$("copy-draft"), function () { return draft.value; }, copyStatus);
   GS.$("retry").addEventListener("click", function () { polls = 0; loadSession(); });

@@ -101,6 +101,25 @@
     }
     lock.checked = !!c.lock_agent_edits;
     status.hidden = true;
+    loadAgentToken();
+  }
+
+  // The agent's own token (made on the handoff page): its state, and the holder's revocation.
+  function loadAgentToken() {
+    var line = GS.$("p-agent-token"), revoke = GS.$("p-revoke-agent");
+    GS.api("GET", "/api/cert/agent-token", { token: token }).then(function (result) {
+      var d = result.data || {};
+      line.textContent = "";
+      revoke.hidden = !(result.status === 200 && d.active);
+      if (result.status !== 200) return GS.text(line, GS.fallbackMessage(result, "The agent token's state could not be loaded."));
+      if (d.active) return GS.text(line, "Agent token: active, ending " + d.token_last4 + ", made " + GS.formatUTC(d.created_at) +
+        (d.last_used_at ? ", last used " + GS.formatUTC(d.last_used_at) : ", not used yet") + ".");
+      line.appendChild(document.createTextNode("Agent token: none. Make one on "));
+      var link = GS.node("a", null, "the handoff page");
+      link.href = "/handoff/#token=" + encodeURIComponent(token);
+      line.appendChild(link);
+      line.appendChild(document.createTextNode("."));
+    });
   }
 
   function showNotIssued(d) {
@@ -149,6 +168,14 @@
         lock.checked = !wanted;
         GS.say(lockStatus, GS.fallbackMessage(result, "The setting could not be changed."), "error");
       }
+    });
+  });
+
+  GS.$("p-revoke-agent").addEventListener("click", function () {
+    GS.api("DELETE", "/api/cert/agent-token", { token: token }).then(function (result) {
+      GS.say(lockStatus, result.status === 200 ? "The agent token is revoked; it no longer works." :
+        GS.fallbackMessage(result, "The agent token could not be revoked."), result.status === 200 ? "ok" : "error");
+      loadAgentToken();
     });
   });
 

@@ -18,7 +18,8 @@
     not_paid: "Payment for this token has not been confirmed yet. Try again in a minute.",
     claim_window_closed: "The 7-day claim window for this token has closed.",
     revoked: "This certificate has been revoked.",
-    agent_edits_locked: "Agent edits are locked by the holder."
+    agent_edits_locked: "Agent edits are locked by the holder: this agent token no longer works.",
+    agent_token_revoked: "The holder has revoked this agent token."
   };  // other refusals (correction window, submission cap, ...) show the API's own message
 
   // {companies: [{value, models}]} from the model <optgroup>s, which are then removed.
@@ -93,7 +94,7 @@
     function need(ok, name, message) { if (!ok) { var control = fieldError(name, message); first = first || control; } }
     function val(id) { return $(id).value.trim(); }
     var date = val("inception_date");
-    need(GS.normalizeToken(tokenInput.value), "token", MESSAGES.invalid_token);
+    need(GS.normalizeCredential(tokenInput.value), "token", MESSAGES.invalid_token);
     need(val("agent_name"), "agent_name", "Enter the agent's name.");
     need(statusSelect.value, "declared_ontological_status", "Choose a status.");
     need(company.value, "cognitive_core_family", "Choose a company, Other, or Prefer not to say.");
@@ -110,8 +111,7 @@
     var core = toCoreFields({ company: company.value, model: model.value, other: other.value }, catalogue);
     var handle = $("agent_handle").value.trim();
     var body = {
-      token: GS.normalizeToken(tokenInput.value),
-      edit_source: editSource.value,
+      token: GS.normalizeCredential(tokenInput.value),
       declared_ontological_status: statusSelect.value,
       cognitive_core_family: core.cognitive_core_family,
       cognitive_core_exact: core.cognitive_core_exact,
@@ -129,7 +129,7 @@
     submit.disabled = true;
   }
 
-  // Every field, including the privacy selects and "Other" entries; edit_source stays as the link set it.
+  // Every field, including the privacy selects and "Other" entries; edit_source stays as the token set it.
   function prefill(cert) {
     TEXT_FIELDS.forEach(function (name) { if (cert[name] != null) $(name).value = String(cert[name]); });
     $("inception_date").value = GS.formatDate(cert.inception_date);
@@ -160,7 +160,7 @@
     GS.text($("submit-note"), data.edits_used + " of " + data.max_submissions + " submissions used, " + data.edits_left +
       " left. After " + until + " the record is permanent.");
     GS.say(statusBox, "Corrections are open until " + until + "." +
-      (data.lock_agent_edits && editSource.value === "agent" ? " " + MESSAGES.agent_edits_locked : ""), "");
+      (data.lock_agent_edits ? " Agent edits are locked by the holder." : ""), "");
     submit.disabled = false;
   }
 
@@ -170,9 +170,16 @@
     submit.disabled = false;
   }
 
+  // The token decides the source: GSAT- is the agent's.
+  function setSource(token) {
+    editSource.value = token && token.indexOf("GSAT-") === 0 ? "agent" : "human";
+    syncHints();
+  }
+
   function checkToken() {
-    var token = GS.normalizeToken(tokenInput.value);
+    var token = GS.normalizeCredential(tokenInput.value);
     clearErrors();
+    setSource(token);
     if (!tokenInput.value.trim()) return blocked(MESSAGES.missing_token);
     if (!token) return blocked(MESSAGES.invalid_token);
     tokenInput.value = token;
@@ -199,7 +206,9 @@
     GS.text(submit, "Submitting");
     GS.api("POST", "/api/cert/redeem-token", { body: payload() }).then(function (result) {
       var data = result.data;
-      if ((result.status === 201 || result.status === 200) && data.private_url) return location.assign(data.private_url);
+      // An agent has no private page.
+      var next = data.private_url || data.public_url;
+      if ((result.status === 201 || result.status === 200) && next) return location.assign(next);
       submit.disabled = false;
       GS.text(submit, label);
       var control = data.error === "invalid_field" && fieldError(data.field, data.message || "This value is not accepted.");
@@ -213,15 +222,13 @@
   form.noValidate = true;
   $("inception_date").max = today();
   statusSelect.addEventListener("change", syncHints);
-  editSource.addEventListener("change", syncHints);
   company.addEventListener("change", function () { fillModels(""); other.value = ""; syncCore(); });
   model.addEventListener("change", syncCore);
   tokenInput.addEventListener("change", checkToken);
   window.addEventListener("hashchange", function () { location.reload(); });
 
   var given = GS.readTokenParams();
-  if (given.by === "agent" || given.by === "human") editSource.value = given.by;
-  tokenInput.value = given.token || given.raw || "";
+  tokenInput.value = given.credential || given.raw || "";
   setSelection({ company: "", model: "", other: "" });
   syncHints();
   checkToken();
