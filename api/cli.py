@@ -6,7 +6,7 @@ serve         run the registry with waitress (migrates SQLite on start; sends qu
 migrate       apply pending schema migrations (idempotent)
 ops health    the email/checkout summary; exit status 1 when something needs attention
 outbox        list / show / send queued email
-admin         rotate-token, revoke, rotate-signing-key, new-signing-key
+admin         rotate-token, revoke, rotate-signing-key, new-signing-key, issue-credentials
 verify        check a credential (offline with --key/--did-document, or online with --id and --base); exit 0
               valid, 1 invalid, 2 usage error. The checking is api/verifier.py, which needs no server or database.
 """
@@ -178,6 +178,14 @@ def cmd_admin(args) -> int:
         return cmd_rotate_signing_key(args)
     if args.admin_command == "new-signing-key":
         return cmd_new_signing_key(args)
+    if args.admin_command == "issue-credentials":
+        from .credentials import backfill
+
+        ctx = _context()
+        with ctx.db.connection_context():
+            made = backfill(ctx)
+        print(f"Signed a first credential for {made} record(s) that had none.")
+        return 0
     ctx = _context()
     try:
         with ctx.db.connection_context():
@@ -240,6 +248,9 @@ def parser() -> argparse.ArgumentParser:
         "one GHOSTSHELL_SIGNING_KEY now holds; in development a new key kept in var/dev-keys.json",
     )
     admin_commands.add_parser("new-signing-key", help="print a new random value for GHOSTSHELL_SIGNING_KEY")
+    admin_commands.add_parser(
+        "issue-credentials", help="sign a first credential for every record that has none (records from before 1.1)"
+    )
     admin.set_defaults(func=cmd_admin)
 
     # Listed for --help only: main() hands `verify` and its arguments to api/verifier.py before parsing.

@@ -15,6 +15,8 @@ Rules (docs/api.md "Verifiable credentials"):
   grows by that much when the indexes run out.
 - A revoked certificate's earlier versions are no longer served (their content was withdrawn); its final version,
   the revocation, is.
+- Records issued before credentials existed get their first one from `python -m api admin issue-credentials`
+  (`backfill`), event `backfill`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import dataclasses
 import datetime as dt
 import json
 
+from peewee import fn
+
 from . import links, records, verifier
 from .context import Context, iso
-from .db import for_update
+from .db import for_update, write_transaction
 from .errors import RegistryError
 from .models import Certificate, CredentialVersion, SigningKey, StatusList
 
@@ -272,3 +276,20 @@ def record_image(ctx: Context, raw_id) -> RecordImage:
         raise RegistryError("not_found", "No record with that id exists in the registry.")
     status = "revoked" if cert.is_revoked else "valid"
     return RecordImage(cert.public_id, status, links.public_url(ctx.config.base_url, cert.public_id))
+
+
+def backfill(ctx: Context) -> int:
+    """Sign a first credential for every record that has none (records issued before credentials existed): its
+    current public view, now; a revoked record gets its revocation credential. Returns how many were made."""
+    without = Certificate.select(Certificate.id).where(
+        ~fn.EXISTS(CredentialVersion.select().where(CredentialVersion.certificate == Certificate.id))
+    )
+    made = 0
+    for (cert_id,) in without.order_by(Certificate.id).tuples():
+        with write_transaction(ctx.db):
+            cert = for_update(Certificate.select().where(Certificate.id == cert_id)).get()
+            if CredentialVersion.select().where(CredentialVersion.certificate == cert_id).exists():
+                continue
+            record_version(ctx, cert, "revoke" if cert.is_revoked else "backfill")
+            made += 1
+    return made

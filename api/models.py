@@ -274,7 +274,7 @@ class CredentialVersion(BaseModel):
 
     certificate = pw.ForeignKeyField(Certificate, backref="credential_versions", on_delete="RESTRICT")
     version = pw.IntegerField()
-    event = pw.CharField(max_length=12)  # issue | correct | revoke
+    event = pw.CharField(max_length=12)  # issue | correct | revoke | backfill
     status_index = pw.IntegerField(unique=True)
     signing_key = pw.ForeignKeyField(SigningKey, on_delete="RESTRICT")
     created_at = pw.DateTimeField()

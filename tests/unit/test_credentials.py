@@ -408,3 +408,21 @@ def test_cli_verify_is_reachable_through_python_m_api(tmp_path):
     key = json.loads((vectors / "keyPair.json").read_text())["publicKeyMultibase"]
     assert cli.main(["verify", str(signed), "--key", key]) == 0
     assert cli.main(["verify", str(signed)]) == 2
+
+
+def test_records_from_before_credentials_get_one_from_the_backfill(client, ctx, issued):
+    from .support import make_certificate
+
+    issued()
+    older = make_certificate(ctx)  # written directly, as release 1.0 wrote records: no credential
+    revoked = make_certificate(
+        ctx, public_id="GS-BC-H-26-Y", public_id_key="GSBCH26Y", card_seq=30, status="revoked", revoked_at=ctx.clock()
+    )
+    assert_error(client.simulate_get("/api/cert/verify", params={"id": older.public_id}), 404, "not_found")
+    assert credentials.backfill(ctx) == 2
+    assert credentials.backfill(ctx) == 0
+    answer = client.simulate_get("/api/cert/verify", params={"id": older.public_id}).json
+    assert (answer["status"], answer["version"]) == ("valid", 1)
+    assert CredentialVersion.get(CredentialVersion.certificate == older.id).event == "backfill"
+    assert client.simulate_get("/api/cert/verify", params={"id": revoked.public_id}).json["status"] == "revoked"
+    assert CredentialVersion.select().count() == 3

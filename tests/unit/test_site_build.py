@@ -21,6 +21,7 @@ PAGES = [
     "register/index.html",
     "registry/index.html",
     "r/index.html",
+    "embed/index.html",
     "p/index.html",
     "seal/index.html",
     "404.html",
@@ -251,7 +252,8 @@ def test_pages_load_their_scripts(site):
         "handoff/index.html": ["common", "copy", "handoff"],
         "register/index.html": ["common", "core-mapping", "register"],
         "registry/index.html": ["common", "registry"],
-        "r/index.html": ["common", "copy", "lookup", "record"],
+        "r/index.html": ["common", "copy", "lookup", "record", "verification"],
+        "embed/index.html": ["common", "embed"],
         "p/index.html": ["common", "private"],
     }
     for name, scripts in expected.items():
