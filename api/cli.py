@@ -14,6 +14,7 @@ verify        check a credential (offline with --key/--did-document, or online w
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -47,6 +48,25 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def waitress_options(host: str, port: int, threads: int, trusted_proxy: str | None = None) -> dict:
+    """The registry's waitress settings, in one place: `serve` uses them, and so do the bare reference apps of
+    `benchmarks/run`, so that both sides of a comparison run on the same server settings."""
+    options = {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "max_request_body_size": 1024 * 1024,
+        "ident": "ghostshell",
+    }
+    if trusted_proxy:
+        options.update(
+            trusted_proxy=trusted_proxy,
+            trusted_proxy_count=1,
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+        )
+    return options
+
+
 def cmd_serve(args) -> int:
     import waitress
 
@@ -68,19 +88,11 @@ def cmd_serve(args) -> int:
         print("TEST MODE: payments go to the local Stripe double; no real payment is taken.", flush=True)
         if registry.serves_local_mailbox:
             print(f"Email is not sent: read it in the local mailbox at {base}{RESEND_DOUBLE_PREFIX}/", flush=True)
-    kwargs = {
-        "host": args.host,
-        "port": args.port,
-        "threads": args.threads,
-        "max_request_body_size": 1024 * 1024,
-        "ident": "ghostshell",
-    }
-    if args.trusted_proxy or config.trusted_proxy:
-        kwargs.update(
-            trusted_proxy=args.trusted_proxy or config.trusted_proxy,
-            trusted_proxy_count=1,
-            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
-        )
+    # What start-up made lives as long as the process: freezing it keeps the collector's full passes under load
+    # from walking the Stripe SDK, Falcon's routes and Peewee's models again and again.
+    gc.collect()
+    gc.freeze()
+    kwargs = waitress_options(args.host, args.port, args.threads, args.trusted_proxy or config.trusted_proxy)
     try:
         waitress.serve(registry, **kwargs)
     finally:
