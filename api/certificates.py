@@ -3,7 +3,7 @@
 Rules kept here (docs/api.md; inventory §1.7-1.10, §4.4-4.9, with the §8 bugs fixed):
 - The first submission of a paid, unused token inside its claim window issues the certificate. Everything
   happens in ONE write transaction with the purchase row locked: the card number comes from the year's counter
-  row (`UPDATE ... RETURNING`, so a rollback returns the number and numbers have no gaps), the certificate is
+  row (one upsert `... RETURNING`, so a rollback returns the number and numbers have no gaps), the certificate is
   created, the token is consumed, the audit event written and the "issued" email queued. A first submission that
   loses a race for the same token gets `token_already_used` and creates nothing (bug 18, 20).
 - Later submissions with the same token are corrections: a partial update (fields not sent are kept, bug 23),
@@ -18,6 +18,8 @@ Rules kept here (docs/api.md; inventory §1.7-1.10, §4.4-4.9, with the §8 bugs
   locked out, and a sent `edit_source` that is not the credential's), then the fields, then the correction
   window and the cap. Nothing is written for a refused submission.
 - Reading: the public view never shows private values (inventory §2.9, bug 7). Search is `api/search.py`.
+  Public views are cached in process (api/public_cache.py): every write to a certificate calls `record_changed`
+  in its transaction. The hot statements are written once (`Prepared`, `insert`, `update` in api/db.py).
 - Revocation (the record side of a refund) keeps a stub: public id, status and date, nothing else.
 """
 
@@ -30,11 +32,12 @@ import re
 from . import credentials, delegation, links, public_id, records, rules, validation
 from .context import Context, iso
 from .crypto import normalize_token
-from .db import for_update, write_transaction
+from .db import Prepared, for_update, insert, update, write_transaction
 from .errors import RegistryError, invalid_field
 from .mail import messages
 from .mail.outbox import queue
 from .models import AuditEvent, CardCounter, Certificate, Purchase, name_key
+from .public_cache import View, record_changed
 from .purchases import claim_status, recovery_email, require_claimable
 from .states import CertificateStatus, ParentStatus, Source
 
@@ -81,7 +84,7 @@ def redeem(ctx: Context, raw: dict, *, user_agent: str | None = None) -> Redeeme
         submission = validation.clean_submission(raw, today, first=True, source=source)
         parent = _resolve_parent(ctx, submission.fields.pop("parent_record"), own_purchase=purchase)
         return Redeemed(True, _issue(ctx, credential, submission, parent, user_agent), credential)
-    if Certificate.get_by_id(purchase.certificate_id).is_revoked:
+    if BY_ID.first(purchase.certificate_id).is_revoked:
         raise _revoked()
     source = delegation.submission_source(credential, raw.get("edit_source"))
     submission = validation.clean_submission(raw, today, first=False, source=source)
@@ -99,8 +102,9 @@ def _issue(
     user_agent: str | None,
 ) -> Certificate:
     purchase = credential.purchase
+    email = recovery_email(ctx, purchase)  # sealed at checkout and never changed: unsealed outside the lock
     with write_transaction(ctx.db):
-        locked = for_update(Purchase.select().where(Purchase.id == purchase.id)).get()
+        locked = PURCHASE_LOCKED.first(purchase.id)
         if locked.token_hash != purchase.token_hash:
             raise RegistryError("unknown_token", "This token is not recognised.")
         delegation.require_agent_allowed(credential)
@@ -135,8 +139,8 @@ def _issue(
             **fields,
         )
         records.seal(cert)
-        cert.save(force_insert=True)
-        Purchase.update(certificate=cert, used_at=now).where(Purchase.id == purchase.id).execute()
+        insert(cert)
+        USE_TOKEN.execute(None, cert.id, now, purchase.id)
         delegation.touch(ctx, credential)
         _audit(
             cert,
@@ -148,7 +152,6 @@ def _issue(
             agent_token=credential.agent_token,
         )
         credentials.record_version(ctx, cert, "issue")
-        email = recovery_email(ctx, locked)
         # An agent's submission cannot carry the holder's private link: only its hash is kept.
         holder_token = None if credential.is_agent else credential.token
         queue(
@@ -163,14 +166,30 @@ def _issue(
     return cert
 
 
+PURCHASE_LOCKED = Prepared(
+    Purchase, lambda shape, purchase_id: for_update(Purchase.select().where(Purchase.id == purchase_id))
+)
+USE_TOKEN = Prepared(
+    Purchase,
+    lambda shape, certificate_id, used_at, purchase_id: Purchase.update(
+        {Purchase.certificate: certificate_id, Purchase.used_at: used_at}
+    ).where(Purchase.id == purchase_id),
+)
+NEXT_CARD_SEQ = Prepared(
+    CardCounter,
+    lambda shape, year: (
+        CardCounter.insert(year=year, seq=1)
+        .on_conflict(conflict_target=[CardCounter.year], update={CardCounter.seq: CardCounter.seq + 1})
+        .returning(CardCounter.seq)
+    ),
+)
+
+
 def _next_card_seq(year: int) -> int:
-    """The next card number of the year, from its counter row. Call inside the issuing transaction: the row stays
-    locked until commit (serialising issuers), and a rollback gives the number back."""
-    CardCounter.insert(year=year, seq=0).on_conflict_ignore().execute()
-    rows = list(
-        CardCounter.update(seq=CardCounter.seq + 1).where(CardCounter.year == year).returning(CardCounter.seq).execute()
-    )
-    return rows[0].seq
+    """The next card number of the year, from its counter row, in one statement (an upsert). Call inside the
+    issuing transaction: the row stays locked until commit (serialising issuers), and a rollback gives the number
+    back."""
+    return NEXT_CARD_SEQ.execute(None, year).fetchone()[0]
 
 
 def _correct(
@@ -184,8 +203,8 @@ def _correct(
     with write_transaction(ctx.db):
         # Certificate row first (the holder's lock switch takes it), then the purchase row (agent-token revocation
         # takes it): the agent's standing is re-checked with both held.
-        cert = for_update(Certificate.select().where(Certificate.id == purchase.certificate_id)).get()
-        locked = for_update(Purchase.select().where(Purchase.id == purchase.id)).get()
+        cert = BY_ID_LOCKED.first(purchase.certificate_id)
+        locked = PURCHASE_LOCKED.first(purchase.id)
         if locked.token_hash != purchase.token_hash:
             raise RegistryError("unknown_token", "This token is not recognised.")
         now = ctx.clock()
@@ -214,7 +233,8 @@ def _correct(
         cert.last_edited_at = now
         cert.last_edit_source = submission.source
         records.seal(cert)
-        cert.save()
+        update(cert)
+        record_changed(ctx, cert.public_id_key)
         delegation.touch(ctx, credential)
         _audit(
             cert,
@@ -228,6 +248,12 @@ def _correct(
         )
         credentials.record_version(ctx, cert, "correct")
     return cert
+
+
+BY_ID = Prepared(Certificate, lambda shape, cert_id: Certificate.select().where(Certificate.id == cert_id))
+BY_ID_LOCKED = Prepared(
+    Certificate, lambda shape, cert_id: for_update(Certificate.select().where(Certificate.id == cert_id))
+)
 
 
 def _require_correctable(cert: Certificate, now: dt.datetime) -> None:
@@ -283,15 +309,17 @@ def _audit(
     detail: str | None = None,
     agent_token=None,
 ) -> None:
-    AuditEvent.create(
-        certificate=cert,
-        action=action,
-        source=source,
-        agent_handle=handle,
-        agent_token=agent_token,
-        user_agent=(user_agent or None) and user_agent[:300],
-        detail=detail,
-        created_at=now,
+    insert(
+        AuditEvent(
+            certificate=cert,
+            action=action,
+            source=source,
+            agent_handle=handle,
+            agent_token=agent_token,
+            user_agent=(user_agent or None) and user_agent[:300],
+            detail=detail,
+            created_at=now,
+        )
     )
 
 
@@ -318,6 +346,7 @@ def set_agent_lock(ctx: Context, raw_token, raw_locked, *, user_agent: str | Non
             raise _revoked()
         if bool(cert.lock_agent_edits) != locked:
             Certificate.update(lock_agent_edits=locked).where(Certificate.id == cert.id).execute()
+            record_changed(ctx, cert.public_id_key)
             _audit(cert, "lock" if locked else "unlock", Source.HUMAN, ctx.clock(), user_agent=user_agent)
     return {"lock_agent_edits": locked}
 
@@ -345,7 +374,7 @@ def token_status(ctx: Context, raw_token) -> dict:
             "correction_window_hours": rules.CORRECTION_WINDOW_HOURS,
             "message": f"Token valid: {claim['claim_days_left']} day(s) left to submit the initial details.",
         }
-    cert = Certificate.get_by_id(purchase.certificate_id)
+    cert = BY_ID.first(purchase.certificate_id)
     if cert.is_revoked:
         raise _revoked()
     now = ctx.clock()
@@ -377,7 +406,7 @@ def private_record(ctx: Context, raw_token) -> dict:
             require_claimable(ctx, purchase)  # raises not_paid
         claim = claim_status(ctx, purchase)
         return {"state": "not_issued", **claim}
-    cert = Certificate.get_by_id(purchase.certificate_id)
+    cert = BY_ID.first(purchase.certificate_id)
     if cert.is_revoked:
         return {
             "state": "revoked",
@@ -392,17 +421,34 @@ def private_record(ctx: Context, raw_token) -> dict:
 class Lookup:
     record: dict
     max_age: int  # seconds a cache may keep the answer
+    view: View  # the record with its JSON body and ETag (api/public_cache.py)
+
+
+BY_KEY = Prepared(Certificate, lambda shape, key: Certificate.select().where(Certificate.public_id_key == key))
+
+
+def public_view(ctx: Context, cert: Certificate) -> View:
+    """The public view of a certificate read from the database, as the cache keeps it."""
+    closes_at = None if cert.is_revoked else records.correction_deadline(cert)
+    return View.of(records.public_view(cert, ctx.config.base_url), closes_at)
 
 
 def lookup(ctx: Context, raw_id) -> Lookup:
+    """The public view, from the process's cache (api/public_cache.py) or from the database."""
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise RegistryError("missing_id", f"Give a public record id, e.g. {public_id.export()['example']}.")
-    cert = Certificate.with_public_id(raw_id).first()
-    if cert is None:
-        raise RegistryError("not_found", "No record with that id exists in the registry.")
+    key = public_id.key(raw_id)
+    view = ctx.public_views.get(key)
+    if view is None:
+        started = ctx.public_views.begin_read()
+        cert = BY_KEY.first(key)
+        if cert is None:
+            raise RegistryError("not_found", "No record with that id exists in the registry.")
+        view = public_view(ctx, cert)
+        ctx.public_views.put(key, view, started)
     # The record can still change during its correction window; after it only a revocation can.
-    closed = cert.is_revoked or ctx.clock() > records.correction_deadline(cert)
-    return Lookup(records.public_view(cert, ctx.config.base_url), 86400 if closed else 60)
+    closed = view.closes_at is None or ctx.clock() > view.closes_at
+    return Lookup(view.record, 86400 if closed else 60, view)
 
 
 # -- support ----------------------------------------------------------------------------------------------------
@@ -421,7 +467,8 @@ def revoke(ctx: Context, public_id: str, reason: str) -> Certificate:
         cert.status = CertificateStatus.REVOKED
         cert.revoked_at = now
         cert.revoked_reason = reason
-        cert.save()
+        update(cert)
+        record_changed(ctx, cert.public_id_key)
         _audit(cert, "revoke", Source.SUPPORT, now, detail=reason)
         credentials.record_version(ctx, cert, "revoke")
     return cert

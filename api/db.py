@@ -55,14 +55,177 @@ def for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:
 
 
 class ConnectionMiddleware:
-    """Peewee's recipe for Falcon: one connection per request, always closed afterwards."""
+    """One connection per worker thread, kept from one request to the next.
+
+    Peewee's connections are per thread; `autoconnect` opens one at the first query, so a route that never touches
+    the database never opens one, and the next request on the same thread reuses it (no new SQLite connection and
+    pragmas, no new PostgreSQL session, per request). A connection that a request left unusable (the server
+    restarted, the link broke) is closed after that request, so the next one opens a fresh connection.
+    """
 
     def __init__(self, db: peewee.Database):
         self._db = db
 
-    def process_request(self, req, resp):
-        self._db.connect(reuse_if_open=True)
-
     def process_response(self, req, resp, resource, req_succeeded):
-        if not self._db.is_closed():
-            self._db.close()
+        db = self._db
+        if db.is_closed() or db.is_connection_usable():
+            return
+        try:
+            db.close()
+        except Exception:  # a broken link may refuse even to close; it is dropped either way
+            db._state.reset()
+
+
+class _Placeholder(str):
+    """Stands for the n-th value of a prepared statement while Peewee writes its SQL."""
+
+    index: int
+
+
+def _placeholder(index: int) -> peewee.Value:
+    marker = _Placeholder(f"\x00prepared-value-{index}\x00")
+    marker.index = index
+    return peewee.Value(marker, unpack=False)  # a Node: Peewee passes it on without converting it
+
+
+def _database(model: type[peewee.Model]) -> peewee.Database:
+    db = model._meta.database
+    return getattr(db, "obj", db)  # the DatabaseProxy's database
+
+
+class Prepared:
+    """A statement whose SQL text Peewee writes once per dialect and shape, then runs with new values.
+
+    Peewee writes the SQL of a query on every execution; for the 36 columns of a certificate that costs many times
+    what running the query does. `build(shape, *values)` returns the Peewee query; it receives placeholders, never
+    real values, so everything that depends on a value must be in `shape`, and constants (booleans, status words)
+    are written by `build` itself. The values are passed to the driver as they are: give them in the form the
+    column takes (str, int, datetime, None). `rows()` makes model instances with the fields' own converters, as
+    Peewee would; `execute()` returns the cursor (rowcount, RETURNING).
+    """
+
+    def __init__(self, model: type[peewee.Model], build):
+        self._model = model
+        self._build = build
+        self._compiled: dict = {}
+
+    def query(self, shape, *values):
+        """The Peewee query itself, with real values (for EXPLAIN in tests)."""
+        return self._build(shape, *values)
+
+    def execute(self, shape, *values):
+        db = _database(self._model)
+        key = (type(db), shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            sql, params = self._build(shape, *[_placeholder(i) for i in range(len(values))]).sql()
+            template = [(True, p.index) if isinstance(p, _Placeholder) else (False, p) for p in params]
+            compiled = self._compiled[key] = [sql, template, None]
+        sql, template, _ = compiled
+        return db.execute_sql(sql, [values[x] if is_value else x for is_value, x in template])
+
+    def rows(self, shape, *values) -> list:
+        cursor = self.execute(shape, *values)
+        compiled = self._compiled[(type(_database(self._model)), shape)]
+        converters = compiled[2]
+        if converters is None:
+            columns = self._model._meta.columns
+            converters = compiled[2] = [_converter(columns[column[0]]) for column in cursor.description]
+        model = self._model
+        made = []
+        for row in cursor.fetchall():
+            # What Model(__no_default__=1, **data) does, without a descriptor call per column.
+            instance = model.__new__(model)
+            instance.__data__ = {
+                name: (convert(value) if convert is not None and value is not None else value)
+                for (name, convert), value in zip(converters, row, strict=True)
+            }
+            instance._dirty = set()
+            instance.__rel__ = {}
+            made.append(instance)
+        return made
+
+    def first(self, *values, shape=None):
+        found = self.rows(shape, *values)
+        return found[0] if found else None
+
+
+PreparedSelect = Prepared
+
+# Columns whose values both drivers already return as the field's Python type: no converter needed. Exact types
+# only: a subclass (an enum column is a CharField) has its own conversion.
+_NATIVE = (peewee.CharField, peewee.TextField, peewee.IntegerField, peewee.AutoField, peewee.ForeignKeyField)
+
+
+def _converter(field: peewee.Field) -> tuple[str, object]:
+    return field.name, (None if type(field) in _NATIVE else field.python_value)
+
+
+_INSERTS: dict = {}
+
+
+def _db_values(fields: list[peewee.Field]):
+    """A function from a model's data to the driver's values for `fields`, as Peewee's `db_value` gives them; a
+    str in a text column or an int in an integer column is passed as it is (that is all `db_value` would do)."""
+    plan = []
+    for field in fields:
+        native = {peewee.CharField: str, peewee.TextField: str, peewee.IntegerField: int}.get(type(field))
+        if type(field) is peewee.ForeignKeyField:
+            native = int
+        plan.append((field.name, native, field.db_value))
+
+    def convert(data: dict) -> list:
+        values = []
+        for name, native, db_value in plan:
+            value = data.get(name)
+            values.append(value if value is None or value.__class__ is native else db_value(value))
+        return values
+
+    return convert
+
+
+def insert(instance: peewee.Model) -> peewee.Model:
+    """INSERT a new model instance, as `save(force_insert=True)` does, with the statement written once per model and
+    dialect; sets the instance's primary key and returns it."""
+    model = type(instance)
+    db = _database(model)
+    key = (model, type(db))
+    compiled = _INSERTS.get(key)
+    if compiled is None:
+        fields = [field for field in model._meta.sorted_fields if not isinstance(field, peewee.AutoField)]
+        query = model.insert({field: _placeholder(i) for i, field in enumerate(fields)})
+        if isinstance(model._meta.primary_key, peewee.AutoField):
+            query = query.returning(model._meta.primary_key)
+        sql, _ = query.sql()
+        compiled = _INSERTS[key] = (sql, _db_values(fields))
+    sql, convert = compiled
+    cursor = db.execute_sql(sql, convert(instance.__data__))
+    if isinstance(model._meta.primary_key, peewee.AutoField):
+        instance._pk = cursor.fetchone()[0]
+    instance._dirty.clear()
+    return instance
+
+
+_UPDATES: dict = {}
+
+
+def update(instance: peewee.Model) -> peewee.Model:
+    """UPDATE every column of an existing model instance by its primary key, as `save()` does, with the statement
+    written once per model and dialect."""
+    model = type(instance)
+    db = _database(model)
+    key = (model, type(db))
+    compiled = _UPDATES.get(key)
+    if compiled is None:
+        primary = model._meta.primary_key
+        fields = [field for field in model._meta.sorted_fields if field is not primary]
+        count = len(fields)
+        query = model.update({field: _placeholder(i) for i, field in enumerate(fields)}).where(
+            primary == _placeholder(count)
+        )
+        sql, _ = query.sql()
+        compiled = _UPDATES[key] = (sql, _db_values(fields))
+    sql, convert = compiled
+    db.execute_sql(sql, convert(instance.__data__) + [instance._pk])
+    instance._dirty.clear()
+    return instance

@@ -99,11 +99,12 @@ class Certificate(BaseModel):
     def with_id_prefix(cls, key: str, after: str | None = None) -> pw.ModelSelect:
         """Every record whose public id starts with `key` (key form), in `public_id_key` order, after `after`:
         a range on its unique index."""
-        if after is not None and after >= key:
-            query = cls.select().where(cls.public_id_key > after)
-        else:
-            query = cls.select().where(cls.public_id_key >= key)
-        upper = next_prefix(key)
+        return cls.id_range(*id_prefix_bounds(key, after))
+
+    @classmethod
+    def id_range(cls, lower, strict: bool, upper=None, columns: tuple = ()) -> pw.ModelSelect:
+        """The walk behind `with_id_prefix`, from its bounds (values or placeholders: see `Prepared`)."""
+        query = cls.select(*columns).where(cls.public_id_key > lower if strict else cls.public_id_key >= lower)
         if upper is not None:
             query = query.where(cls.public_id_key < upper)
         return query.order_by(cls.public_id_key)
@@ -114,21 +115,32 @@ class Certificate(BaseModel):
     ) -> pw.ModelSelect:
         """Listed, active records whose name starts with `prefix` (name_key form), in (name_key, id) order: a range
         on the (listed, name_key, id) index. `exclude_id_key` leaves out records whose id starts with it."""
-        lower = prefix if after is None or after[0] < prefix else after[0]
-        query = cls.select().where(cls.listed == True)  # noqa: E712
-        if lower:  # an empty prefix (the directory) walks the index from its start
+        return cls.name_range(**name_prefix_bounds(prefix, after, exclude_id_key))
+
+    @classmethod
+    def name_range(
+        cls,
+        lower=None,
+        upper=None,
+        after_name=None,
+        after_id=None,
+        exclude_lower=None,
+        exclude_upper=None,
+        columns: tuple = (),
+    ) -> pw.ModelSelect:
+        """The walk behind `listed_with_name_prefix`, from its bounds (values or placeholders: see `Prepared`)."""
+        query = cls.select(*columns).where(cls.listed == True)  # noqa: E712
+        if lower is not None:  # an empty prefix (the directory) walks the index from its start
             query = query.where(cls.name_key >= lower)
-        upper = next_prefix(prefix)
         if upper is not None:
             query = query.where(cls.name_key < upper)
-        if after is not None:
-            query = query.where((cls.name_key > after[0]) | (cls.id > after[1]))
+        if after_name is not None:
+            query = query.where((cls.name_key > after_name) | (cls.id > after_id))
         query = query.where(cls.status == CertificateStatus.ACTIVE)
-        if exclude_id_key:
-            excluded = cls.public_id_key >= exclude_id_key
-            upper_id = next_prefix(exclude_id_key)
-            if upper_id is not None:
-                excluded &= cls.public_id_key < upper_id
+        if exclude_lower is not None:
+            excluded = cls.public_id_key >= exclude_lower
+            if exclude_upper is not None:
+                excluded &= cls.public_id_key < exclude_upper
             query = query.where(~excluded)
         return query.order_by(cls.name_key, cls.id)
 
@@ -137,6 +149,27 @@ class Certificate(BaseModel):
             (("listed", "name_key", "id"), False),
             (("card_year", "card_seq"), True),
         )
+
+
+def id_prefix_bounds(key: str, after: str | None) -> tuple[str, bool, str | None]:
+    """(lower, strict, upper) of the id walk for records whose id starts with `key`, after `after`."""
+    if after is not None and after >= key:
+        return after, True, next_prefix(key)
+    return key, False, next_prefix(key)
+
+
+def name_prefix_bounds(prefix: str, after: tuple[str, int] | None, exclude_id_key: str | None) -> dict:
+    """The bounds of the name walk (`Certificate.name_range`) for names starting with `prefix`, after `after`,
+    leaving out ids that start with `exclude_id_key`; absent bounds are None."""
+    lower = prefix if after is None or after[0] < prefix else after[0]
+    return {
+        "lower": lower or None,
+        "upper": next_prefix(prefix),
+        "after_name": after[0] if after is not None else None,
+        "after_id": after[1] if after is not None else None,
+        "exclude_lower": exclude_id_key or None,
+        "exclude_upper": next_prefix(exclude_id_key) if exclude_id_key else None,
+    }
 
 
 def declared_column(field: definition.Field) -> pw.Field:

@@ -19,12 +19,10 @@ import dataclasses
 import datetime as dt
 import logging
 
-import peewee
-
 from . import links, rules
 from .context import Context, iso
 from .crypto import crockford, new_token, normalize_token
-from .db import for_update, write_transaction
+from .db import Prepared, for_update, write_transaction
 from .errors import RegistryError
 from .mail import messages
 from .mail.outbox import queue
@@ -123,7 +121,7 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
     purchase.paid_at = now
     purchase.stripe_payment_intent = purchase.stripe_payment_intent or payment_intent
     purchase.token_enc = None  # from here the token lives only in the sealed outbox message and the browser copy
-    purchase.save()
+    MARK_PAID.execute(None, now, purchase.stripe_payment_intent, purchase.id)
     queue(
         ctx.keyring,
         kind="private_link",
@@ -136,8 +134,34 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
     return True
 
 
+MARK_PAID = Prepared(
+    Purchase,
+    lambda shape, paid_at, payment_intent, purchase_id: Purchase.update(
+        {
+            Purchase.status: PurchaseStatus.PAID,
+            Purchase.paid_at: paid_at,
+            Purchase.stripe_payment_intent: payment_intent,
+            Purchase.token_enc: None,
+        }
+    ).where(Purchase.id == purchase_id),
+)
+BY_SESSION = Prepared(
+    Purchase, lambda shape, session_id: Purchase.select().where(Purchase.stripe_session_id == session_id)
+)
+BY_SESSION_LOCKED = Prepared(
+    Purchase, lambda shape, session_id: for_update(Purchase.select().where(Purchase.stripe_session_id == session_id))
+)
+BY_TOKEN_HASH = Prepared(Purchase, lambda shape, token_hash: Purchase.select().where(Purchase.token_hash == token_hash))
+RECORD_EVENT = Prepared(
+    WebhookEvent,
+    lambda shape, event_id, event_type, processed_at: WebhookEvent.insert(
+        event_id=event_id, event_type=event_type, processed_at=processed_at
+    ).on_conflict_ignore(),
+)
+
+
 def _locked_purchase_for_session(session_id: str) -> Purchase | None:
-    return for_update(Purchase.select().where(Purchase.stripe_session_id == session_id)).first()
+    return BY_SESSION_LOCKED.first(session_id)
 
 
 def handle_event(ctx: Context, event) -> str:
@@ -147,10 +171,8 @@ def handle_event(ctx: Context, event) -> str:
         return "ignored"
     session = event["data"]["object"]
     with write_transaction(ctx.db):
-        try:
-            with ctx.db.atomic():
-                WebhookEvent.create(event_id=event["id"], event_type=event_type, processed_at=ctx.clock())
-        except peewee.IntegrityError:
+        # One statement: a replay, or a second delivery racing this one, inserts nothing (and waits for the first).
+        if RECORD_EVENT.execute(None, event["id"], event_type, ctx.clock()).rowcount != 1:
             return "duplicate"
         purchase = _locked_purchase_for_session(session["id"])
         if purchase is None or (session.get("client_reference_id") not in (None, purchase.ref)):
@@ -204,7 +226,7 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
     """The post-payment page. Returns the token links for the bound browser, None for anyone else."""
     if not session_id or len(session_id) > 255:
         raise RegistryError("missing_session_id", "The session_id parameter is required.")
-    purchase = Purchase.get_or_none(Purchase.stripe_session_id == session_id)
+    purchase = BY_SESSION.first(session_id)
     if purchase is None:
         raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
     if purchase.is_unfinished:
@@ -255,7 +277,7 @@ def resolve_token(ctx: Context, raw_token) -> Purchase:
     token = normalize_token(raw_token if isinstance(raw_token, str) else None)
     if token is None:
         raise RegistryError("invalid_token", "That is not a GhostShell purchase token (GSTK-...).")
-    purchase = Purchase.get_or_none(Purchase.token_hash == ctx.keyring.token_hash(token))
+    purchase = BY_TOKEN_HASH.first(ctx.keyring.token_hash(token))
     if purchase is None:
         raise RegistryError("unknown_token", "This token is not recognised.")
     return purchase

@@ -7,18 +7,24 @@ Rules (docs/api.md, "search"):
 - Names are found only for records their holders listed; any record is found by its id.
 - `limit` is 1 to SEARCH_MAX_LIMIT (default SEARCH_DEFAULT_LIMIT); the query is at most SEARCH_MAX_QUERY
   characters of one-line text. Answers are public views only.
-The index walks are the query scopes `Certificate.with_id_prefix` and `Certificate.listed_with_name_prefix`.
+The index walks are the query scopes `Certificate.with_id_prefix` and `Certificate.listed_with_name_prefix`; a
+search runs them as `Prepared` statements (written once per shape, api/db.py) that read only ids and keys, and takes
+each record's public view from the process's cache (api/public_cache.py), reading the missing ones in one query.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from . import public_id, records, validation
+from . import public_id, validation
+from .certificates import public_view
 from .context import Context
 from .crypto import b64d, b64e
+from .db import Prepared
 from .errors import RegistryError, invalid_field
-from .models import Certificate, name_key
+from .models import Certificate, id_prefix_bounds, name_key, name_prefix_bounds
+from .public_cache import View, dumps
 
 SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 50
@@ -26,18 +32,58 @@ SEARCH_MAX_QUERY = 100
 MAX_CURSOR_LENGTH = 600
 
 
+WALK_COLUMNS = (Certificate.id, Certificate.public_id_key, Certificate.name_key)
+NAME_BOUNDS = ("lower", "upper", "after_name", "after_id", "exclude_lower", "exclude_upper")
+
+
+def _id_walk(shape, lower, *rest):
+    strict, bounded = shape
+    return Certificate.id_range(lower, strict, rest[0] if bounded else None, columns=WALK_COLUMNS).limit(rest[-1])
+
+
+def _name_walk(shape, *values):
+    names = [name for name, present in zip(NAME_BOUNDS, shape, strict=True) if present]
+    bounds = dict(zip(names, values[: len(names)], strict=True))
+    return Certificate.name_range(**bounds, columns=WALK_COLUMNS).limit(values[-1])
+
+
+ID_WALK = Prepared(Certificate, _id_walk)
+NAME_WALK = Prepared(Certificate, _name_walk)
+BY_IDS = Prepared(Certificate, lambda count, *ids: Certificate.select().where(Certificate.id.in_(list(ids))))
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchPage:
+    views: list[View]
+    next_cursor: str | None
+
+    def answer(self) -> dict:
+        return {"results": [view.record for view in self.views], "next_cursor": self.next_cursor}
+
+    def body(self) -> bytes:
+        """The answer as JSON, assembled from the views' own bytes (equal to `dumps(self.answer())`)."""
+        views = b",".join(view.body for view in self.views)
+        return b'{"results":[' + views + b'],"next_cursor":' + dumps(self.next_cursor) + b"}"
+
+
 def search(ctx: Context, raw_q: object, raw_limit: object = None, raw_cursor: object = None) -> dict:
+    return search_page(ctx, raw_q, raw_limit, raw_cursor).answer()
+
+
+def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_cursor: object = None) -> SearchPage:
     q = validation.clean_text("q", raw_q if raw_q is not None else "", SEARCH_MAX_QUERY)
     limit = _search_limit(raw_limit)
     phase, after = _read_cursor(raw_cursor)
-    base = ctx.config.base_url
     key = public_id.search_key(q)
+    started = ctx.public_views.begin_read()
     results: list[Certificate] = []
     next_cursor = None
 
     if phase == 1:
         if key:
-            found = list(Certificate.with_id_prefix(key, after).limit(limit + 1))
+            lower, strict, upper = id_prefix_bounds(key, after)
+            values = [lower] + ([upper] if upper is not None else [])
+            found = ID_WALK.rows((strict, upper is not None), *values, limit + 1)
             results.extend(found[:limit])
             if len(found) > limit:
                 next_cursor = _write_cursor(1, results[-1].public_id_key)
@@ -47,12 +93,25 @@ def search(ctx: Context, raw_q: object, raw_limit: object = None, raw_cursor: ob
     # A key such as "GS" or "GSB" matches every record by id: a name phase would only find duplicates.
     if next_cursor is None and not (key and public_id.KEY_PREFIX.startswith(key)):
         # With a full page already, one row is fetched only to learn whether the name phase has more.
-        found = list(Certificate.listed_with_name_prefix(name_key(q), after, exclude_id_key=key).limit(room + 1))
+        bounds = name_prefix_bounds(name_key(q), after, key)
+        shape = tuple(bounds[name] is not None for name in NAME_BOUNDS)
+        found = NAME_WALK.rows(shape, *[bounds[name] for name in NAME_BOUNDS if bounds[name] is not None], room + 1)
         results.extend(found[:room])
         if len(found) > room:
             last = results[-1] if room else None
             next_cursor = _write_cursor(2, [last.name_key, last.id] if last else None)
-    return {"results": [records.public_view(cert, base) for cert in results], "next_cursor": next_cursor}
+    return SearchPage(_views(ctx, results, started), next_cursor)
+
+
+def _views(ctx: Context, found: list[Certificate], started) -> list[View]:
+    """The public views of the records a walk found (ids and keys only): from the cache, the rest in one query."""
+    views = {row.id: ctx.public_views.get(row.public_id_key) for row in found}
+    missing = [cert_id for cert_id, view in views.items() if view is None]
+    if missing:
+        for cert in BY_IDS.rows(len(missing), *missing):
+            views[cert.id] = public_view(ctx, cert)
+            ctx.public_views.put(cert.public_id_key, views[cert.id], started)
+    return [views[row.id] for row in found]
 
 
 def _search_limit(raw: object) -> int:

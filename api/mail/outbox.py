@@ -25,7 +25,7 @@ import threading
 import requests
 
 from ..crypto import Keyring
-from ..db import write_transaction
+from ..db import insert, write_transaction
 from ..models import OutboxMessage
 from ..states import OutboxStatus
 from .messages import Message
@@ -106,16 +106,18 @@ def queue(
 ) -> OutboxMessage:
     """Queue a message. Call inside the transaction that makes the change the message reports."""
     payload = json.dumps({"to": to, "text": message.text, "html": message.html})
-    return OutboxMessage.create(
-        kind=kind,
-        purchase=purchase,
-        to_hash=keyring.email_hash(to),
-        subject=message.subject,
-        payload_enc=keyring.seal(PAYLOAD_PURPOSE, payload),
-        idempotency_key=idempotency_key,
-        status=OutboxStatus.QUEUED,
-        next_attempt_at=now,
-        created_at=now,
+    return insert(
+        OutboxMessage(
+            kind=kind,
+            purchase=purchase,
+            to_hash=keyring.email_hash(to),
+            subject=message.subject,
+            payload_enc=keyring.seal(PAYLOAD_PURPOSE, payload),
+            idempotency_key=idempotency_key,
+            status=OutboxStatus.QUEUED,
+            next_attempt_at=now,
+            created_at=now,
+        )
     )
 
 

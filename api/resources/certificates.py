@@ -9,6 +9,7 @@ from __future__ import annotations
 import falcon
 
 from .. import certificates, search
+from ..public_cache import etag, not_modified
 from .common import Resource, bearer_token, read_fields
 
 
@@ -42,12 +43,23 @@ class Lookup(Resource):
     def on_get(self, req, resp):
         self.limit(req, "lookup")
         found = certificates.lookup(self._ctx, req.get_param("id"))
-        resp.media = found.record
-        resp.set_header("Cache-Control", f"public, max-age={found.max_age}")
+        send_public(req, resp, found.view.body, found.view.etag, found.max_age)
 
 
 class Search(Resource):
     def on_get(self, req, resp):
         self.limit(req, "search")
-        resp.media = search.search(self._ctx, req.get_param("q"), req.get_param("limit"), req.get_param("cursor"))
-        resp.set_header("Cache-Control", "public, max-age=30")
+        page = search.search_page(self._ctx, req.get_param("q"), req.get_param("limit"), req.get_param("cursor"))
+        body = page.body()
+        send_public(req, resp, body, etag(body), 30)
+
+
+def send_public(req, resp, body: bytes, tag: str, max_age: int) -> None:
+    """A public read: cacheable for `max_age` seconds, with an ETag; 304 without a body when the client has it."""
+    resp.set_header("Cache-Control", f"public, max-age={max_age}")
+    resp.set_header("ETag", tag)
+    if not_modified(req.get_header("If-None-Match"), tag):
+        resp.status = falcon.HTTP_304
+        return
+    resp.content_type = falcon.MEDIA_JSON
+    resp.data = body
