@@ -144,16 +144,16 @@ def cmd_rotate_signing_key(args) -> int:
     import os as _os
 
     from .config import save_dev_signing_key
-    from .signing import SigningKeyError, public_multikey
+    from .signing import SigningKeyError
 
     ctx = _context()
     keys = ctx.signing_keys
     with ctx.db.connection_context():
-        try:
-            previous = keys.current()
-        except SigningKeyError:
-            previous = None  # the configured key is new: rotating makes it current
-        if previous is not None and previous.public_key_multibase == public_multikey(ctx.config.signing_key):
+        previous = keys.registered_current()
+        if previous is None and not ctx.config.production:
+            previous = keys.current()  # a fresh development registry: its key first, then a new one
+        seed = ctx.config.signing_key
+        if previous is not None and previous.public_key_multibase == keys.configured_multikey:
             if ctx.config.production:
                 print(
                     "GHOSTSHELL_SIGNING_KEY is already the current key. Set it to a new key first "
@@ -163,8 +163,6 @@ def cmd_rotate_signing_key(args) -> int:
                 return 1
             seed = _os.urandom(32)
             save_dev_signing_key(seed)
-        else:
-            seed = ctx.config.signing_key
         try:
             current = keys.rotate_to(seed)
         except SigningKeyError as exc:

@@ -235,7 +235,12 @@ def verify(ctx: Context, raw_id, raw_version=None) -> dict:
     stored = stored_credential(ctx, raw_id, raw_version)
     lists = [status_list_credential(ctx, purpose)[0] for purpose in STATUS_PURPOSES]
     report = verifier.verify_credential(
-        stored.document, registry_trusted_keys(ctx), lists, issuer=ctx.signing_keys.did, now=ctx.clock()
+        stored.document,
+        registry_trusted_keys(ctx),
+        lists,
+        issuer=ctx.signing_keys.did,
+        now=ctx.clock(),
+        require_status=True,
     )
     proof = stored.document.get("proof", {})
     key = next((k for k in registry_trusted_keys(ctx) if k.id == proof.get("verificationMethod")), None)

@@ -8,6 +8,7 @@ Interface (everything that signs or publishes keys goes through `ctx.signing_key
     keys.published() -> list[PublishedKey]  every key ever used, oldest first, with its validity period
     keys.lookup(verification_method) -> PublishedKey | None
     keys.rotate_to(seed) -> PublishedKey    retire the current key and make `seed` current, in one transaction
+    keys.registered_current()               the key the database records as current (None on a fresh registry)
     keys.on_change                          callables run inside that transaction with a `KeyChange`
     did_web(base_url), did_document(did, keys)
 
@@ -161,6 +162,15 @@ class SigningKeys:
             f"The configured signing key {self._multikey} is not the registry's current key "
             f"({row.public_key_multibase}); run `python -m api admin rotate-signing-key` to make it current."
         )
+
+    def registered_current(self) -> PublishedKey | None:
+        """The key the database records as current, whatever is configured (None on a fresh registry)."""
+        row = SigningKey.get_or_none(SigningKey.valid_until.is_null())
+        return _published(row) if row else None
+
+    @property
+    def configured_multikey(self) -> str | None:
+        return self._multikey
 
     def _register_first(self) -> PublishedKey:
         with write_transaction(self._db):

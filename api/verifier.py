@@ -350,7 +350,9 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def _status_checks(credential, keys, status_lists: list, issuer: str | None, now) -> tuple[list[Check], set[str]]:
+def _status_checks(
+    credential, keys, status_lists: list, issuer: str | None, now, require: bool = False
+) -> tuple[list[Check], set[str]]:
     entries = credential.get("credentialStatus")
     if entries is None:
         return [Check("status", None, "the credential has no credentialStatus")], set()
@@ -370,7 +372,10 @@ def _status_checks(credential, keys, status_lists: list, issuer: str | None, now
             continue
         listing = by_id.get(url)
         if listing is None:
-            checks.append(Check(name, None, f"not checked: no status list {url} given"))
+            if require:
+                checks.append(Check(name, False, f"the status list {url} could not be obtained"))
+            else:
+                checks.append(Check(name, None, f"not checked: no status list {url} given"))
             continue
         list_checks = _proof_checks(listing, keys, issuer or _id_of(credential.get("issuer")), now)
         failed = [check for check in list_checks if check.ok is False]
@@ -404,10 +409,17 @@ def _status_checks(credential, keys, status_lists: list, issuer: str | None, now
 
 
 def verify_credential(
-    credential, keys: list[TrustedKey], status_lists: list | None = None, *, issuer: str | None = None, now=None
+    credential,
+    keys: list[TrustedKey],
+    status_lists: list | None = None,
+    *,
+    issuer: str | None = None,
+    now=None,
+    require_status: bool = False,
 ) -> Report:
     """Every check of a credential against trusted keys and (optionally) its status lists. `issuer`, when given,
-    is the only issuer accepted (the DID whose document supplied the keys)."""
+    is the only issuer accepted (the DID whose document supplied the keys). With `require_status` (online), a
+    status list that was not obtained fails the check instead of being skipped."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     checks = _proof_checks(credential, keys, issuer, now)
     if any(check.ok is False for check in checks):
@@ -421,7 +433,7 @@ def verify_credential(
         period_ok = False
     else:
         checks.append(Check("validity period", True, f"valid from {credential.get('validFrom', 'issuance')}"))
-    status_checks, flags = _status_checks(credential, keys, status_lists or [], issuer, now)
+    status_checks, flags = _status_checks(credential, keys, status_lists or [], issuer, now, require_status)
     checks += status_checks
     if not period_ok:
         return Report(checks, "invalid")
@@ -544,7 +556,8 @@ def main(argv=None, out=None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     try:
-        if args.id or args.base:
+        online = bool(args.id or args.base)
+        if online:
             if not (args.id and args.base) or args.file:
                 raise UsageError("online mode takes --id and --base together, and no FILE")
             credential, keys, lists, issuer = _online(args)
@@ -553,7 +566,7 @@ def main(argv=None, out=None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
-    report = verify_credential(credential, keys, lists, issuer=issuer)
+    report = verify_credential(credential, keys, lists, issuer=issuer, require_status=online)
     subject = credential.get("credentialSubject") if isinstance(credential, dict) else None
     if isinstance(subject, dict) and subject.get("public_id"):
         print(f"credential  {subject['public_id']}  {credential.get('id', '')}", file=out)

@@ -189,3 +189,25 @@ def test_admin_new_signing_key_prints_a_usable_key(capsys):
     printed = capsys.readouterr().out.strip()
     assert len(base64.b64decode(printed)) == 32
     assert Config.from_env({**PRODUCTION, "GHOSTSHELL_SIGNING_KEY": printed}).signing_key == base64.b64decode(printed)
+
+
+def test_admin_rotate_signing_key_in_production_makes_the_configured_key_current(
+    ctx, db, database_url, monkeypatch, capsys
+):
+    first = ctx.signing_keys.current()
+    new_seed = bytes(range(64, 96))
+    for name, value in {**PRODUCTION, "DATABASE_URL": database_url, "BASE_URL": "https://registry.test"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GHOSTSHELL_SIGNING_KEY", base64.b64encode(new_seed).decode())
+    db.close()
+
+    assert cli.main(["admin", "rotate-signing-key"]) == 0
+    assert f"Retired: {first.public_key_multibase}" in capsys.readouterr().out
+    assert cli.main(["admin", "rotate-signing-key"]) == 1
+    assert "already the current key" in capsys.readouterr().err
+
+    db.connect(reuse_if_open=True)
+    assert [k.public_key_multibase for k in ctx.signing_keys.published()] == [
+        first.public_key_multibase,
+        public_multikey(new_seed),
+    ]

@@ -158,3 +158,25 @@ def test_bitstrings():
     assert not verifier.bit_at(decoded, 1) and not verifier.bit_at(decoded, 8)
     with pytest.raises(IndexError):
         verifier.bit_at(decoded, len(decoded) * 8)
+
+
+def test_a_missing_status_list_is_skipped_offline_and_fails_when_required():
+    document = json.loads(SIGNED_TEXT)
+    document["credentialStatus"] = {
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "3",
+        "statusListCredential": "https://elsewhere.example/status",
+    }
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    seed = verifier.private_key_from_multibase(KEY_PAIR["privateKeyMultibase"])
+    signed = verifier.add_proof(
+        unsigned,
+        Ed25519PrivateKey.from_private_bytes(seed).sign,
+        verification_method=document["proof"]["verificationMethod"],
+        created="2023-02-24T23:36:38Z",
+    )
+    offline = verify_credential(signed, [TrustedKey(W3C_KEY)], now=NOW)
+    assert offline.valid and [c.ok for c in offline.checks if c.name.startswith("status")] == [None]
+    online = verify_credential(signed, [TrustedKey(W3C_KEY)], now=NOW, require_status=True)
+    assert online.status == "invalid" and [c.ok for c in online.checks if c.name.startswith("status")] == [False]
