@@ -54,6 +54,10 @@ def test_download_verify_offline_revoke_verify_online(page: Page, registry, tmp_
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
     assert qr.get_attribute("alt").endswith(f"/r/{public_id}")
+    page.emulate_media(media="print")  # the printed copy keeps the QR code and leaves the on-screen tools out
+    expect(qr).to_be_visible()
+    expect(page.locator("#verification")).to_be_hidden()
+    page.emulate_media(media="screen")
     badge = page.locator("#badge-preview img")
     expect(badge).to_be_visible()
     assert f"/r/{public_id}" in page.locator("#badge-html").input_value()
