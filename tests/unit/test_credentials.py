@@ -426,3 +426,21 @@ def test_records_from_before_credentials_get_one_from_the_backfill(client, ctx, 
     assert CredentialVersion.get(CredentialVersion.certificate == older.id).event == "backfill"
     assert client.simulate_get("/api/cert/verify", params={"id": revoked.public_id}).json["status"] == "revoked"
     assert CredentialVersion.select().count() == 3
+
+
+def test_a_revocation_that_cannot_be_signed_is_not_made(client, ctx, issued, clock):
+    """The revocation bit and the revocation credential are written with the revocation, or not at all."""
+    issued()
+    clock.advance(minutes=1)
+    ctx.signing_keys.rotate_to(bytes(range(64, 96)))  # the configured key is retired: nothing can be signed
+    with pytest.raises(signing.SigningKeyError):
+        certificates.revoke(ctx, PUBLIC_ID, "refund")
+    assert not Certificate.get().is_revoked
+    assert [row.event for row in CredentialVersion.select()] == ["issue"]
+    bits = verifier.decode_bitstring(rotated_status_list(ctx, clock)["credentialSubject"]["encodedList"])
+    assert not verifier.bit_at(bits, 0)
+
+
+def rotated_status_list(ctx, clock) -> dict:
+    rotated = Context.build(ctx.config.replace(signing_key=bytes(range(64, 96))), db=ctx.db, clock=clock)
+    return credentials.status_list_credential(rotated, "revocation")[0]
