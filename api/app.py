@@ -14,7 +14,7 @@ from .config import Config
 from .context import Context
 from .db import ConnectionMiddleware
 from .ratelimit import RateLimiter
-from .resources import agents, certificates, common, credentials, meta, ops, purchases, tokens, webhooks
+from .resources import agents, certificates, common, credentials, guidance, meta, ops, purchases, tokens, webhooks
 
 
 def make_limiter(config: Config) -> RateLimiter:
@@ -51,6 +51,11 @@ def create_app(
     app.add_route("/api/cert/redeem-token", certificates.Redeem(context, limiter))
     app.add_route("/api/cert/lock-agent-edits", certificates.LockAgentEdits(context, limiter))
     app.add_route("/api/cert/agent-token", agents.AgentTokenResource(context, limiter))
+    app.add_route("/api/cert/agent-card-extension", guidance.AgentCardExtension(context, limiter))
+    app.add_route("/api/agent/instructions", guidance.Instructions(context))
+    app.add_route("/api/catalogue", guidance.Catalogue(context))
+    app.add_route("/llms.txt", guidance.LlmsTxt(context))
+    app.add_route("/robots.txt", guidance.RobotsTxt(context))
     app.add_route("/api/cert/private", certificates.PrivateRecord(context, limiter))
     app.add_route("/api/cert/lookup", certificates.Lookup(context, limiter))
     app.add_route("/api/registry/search", certificates.Search(context, limiter))

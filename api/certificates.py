@@ -29,7 +29,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from . import credentials, delegation, links, public_id, records, rules, validation
+from . import credentials, delegation, guidance, links, public_id, records, rules, validation
 from .context import Context, iso
 from .crypto import normalize_token
 from .db import Prepared, for_update, insert, update, write_transaction
@@ -373,6 +373,7 @@ def token_status(ctx: Context, raw_token) -> dict:
             "max_submissions": rules.MAX_SUBMISSIONS,
             "correction_window_hours": rules.CORRECTION_WINDOW_HOURS,
             "message": f"Token valid: {claim['claim_days_left']} day(s) left to submit the initial details.",
+            "next_step": guidance.next_step(ctx.config.base_url),
         }
     cert = BY_ID.first(purchase.certificate_id)
     if cert.is_revoked:

@@ -9,6 +9,9 @@ outbox        list / show / send queued email
 admin         rotate-token, revoke, rotate-signing-key, new-signing-key, issue-credentials
 verify        check a credential (offline with --key/--did-document, or online with --id and --base); exit 0
               valid, 1 invalid, 2 usage error. The checking is api/verifier.py, which needs no server or database.
+              `verify --agent-card FILE_OR_URL` checks an A2A Agent Card's GhostShell claim (api/agent_card.py).
+mcp           the registry's MCP server on stdio for an agent: `mcp --base URL` (api/mcp_server.py); a client of
+              the public HTTP API, needing no database or keys
 """
 
 from __future__ import annotations
@@ -181,6 +184,16 @@ def cmd_new_signing_key(args) -> int:
     return 0
 
 
+def cmd_mcp(args) -> int:
+    try:
+        from .mcp_server import main as serve_mcp
+    except ImportError:
+        print("The MCP server needs the mcp package: pip install 'ghostshell-registry[mcp]'", file=sys.stderr)
+        return 2
+
+    return serve_mcp(args.base)
+
+
 def cmd_admin(args) -> int:
     from .errors import RegistryError
 
@@ -265,11 +278,19 @@ def parser() -> argparse.ArgumentParser:
 
     # Listed for --help only: main() hands `verify` and its arguments to api/verifier.py before parsing.
     commands.add_parser("verify", help="verify a credential (see `python -m api verify --help`)", add_help=False)
+
+    mcp = commands.add_parser("mcp", help="the registry's MCP server for agents, on stdio")
+    mcp.add_argument("--base", required=True, help="the registry's URL, e.g. https://registry.example")
+    mcp.set_defaults(func=cmd_mcp)
     return root
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["verify"] and any(arg.split("=")[0] == "--agent-card" for arg in argv[1:]):
+        from . import agent_card
+
+        return agent_card.main(argv[1:])
     if argv[:1] == ["verify"]:
         from . import verifier
 

@@ -3,6 +3,8 @@ a route added to `api/app.py` must be described here, and the reverse."""
 
 from __future__ import annotations
 
+from . import definition
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -45,6 +47,14 @@ CERTIFICATE_FIELDS = {
     "listed": BOOLEAN,
     "parent_record": STRING,
 }
+# Enumerated fields carry their allowed values, from the definition (an optional one may also be sent empty).
+CERTIFICATE_FIELDS.update(
+    {
+        field.name: {"type": "string", "enum": [*definition.choices(field), *([] if field.required else [""])]}
+        for field in definition.FIELDS
+        if definition.choices(field)
+    }
+)
 
 PATHS = {
     "/api/health": {
@@ -133,6 +143,37 @@ PATHS = {
             "security": BEARER,
             "responses": {"200": _answer("Whether a token was revoked"), **_errors(400, 403, 404, 429)},
         },
+    },
+    "/api/cert/agent-card-extension": {
+        "get": {
+            "summary": "The GhostShell entry for the agent's A2A Agent Card and for an ERC-8004 registration file",
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "responses": {"200": _answer("Agent card extension and ERC-8004 entry"), **_errors(400, 404, 410, 429)},
+        }
+    },
+    "/api/agent/instructions": {
+        "get": {
+            "summary": "How an agent registers: steps, endpoint, fields with allowed values and limits, example, rules",
+            "responses": {"200": _answer("Agent instructions")},
+        }
+    },
+    "/api/catalogue": {
+        "get": {
+            "summary": "The declared ontological statuses and the cognitive-core families",
+            "responses": {"200": _answer("Catalogue")},
+        }
+    },
+    "/llms.txt": {
+        "get": {
+            "summary": "The llms.txt file: what the registry is and where an agent starts",
+            "responses": {"200": {"description": "Markdown", "content": {"text/markdown": {"schema": STRING}}}},
+        }
+    },
+    "/robots.txt": {
+        "get": {
+            "summary": "Crawling rules: public pages allowed, private and registration pages kept out",
+            "responses": {"200": {"description": "Text", "content": {"text/plain": {"schema": STRING}}}},
+        }
     },
     "/api/cert/lookup": {
         "get": {

@@ -142,7 +142,7 @@ def clean_status(raw) -> str:
     value = clean_text(field, raw, 40, required=True)
     status = catalogue.canonical_status(value)
     if status is None:
-        raise invalid_field(field, "Choose one of the declared ontological statuses in the catalogue.")
+        raise invalid_field(field, "Choose one of the declared ontological statuses: " + _allowed(catalogue.STATUSES))
     return status
 
 
@@ -154,7 +154,9 @@ def clean_family(raw) -> str:
     family = catalogue.canonical_family(value)
     if family is None:
         raise invalid_field(
-            field, f"Choose a company from the catalogue, {catalogue.UNDISCLOSED} or {catalogue.PREFER_NOT_TO_SAY}."
+            field,
+            f"Choose a company from the catalogue, {catalogue.UNDISCLOSED} or {catalogue.PREFER_NOT_TO_SAY}: "
+            + _allowed(catalogue.FAMILIES),
         )
     return family
 
@@ -214,6 +216,11 @@ def check_combination(family: str, exact: str) -> None:
         raise invalid_field(
             "cognitive_core_exact", f"Leave the exact model empty when the family is {catalogue.PREFER_NOT_TO_SAY}."
         )
+
+
+def _allowed(values) -> str:
+    """An enumerated field's refusal lists what it accepts, so an agent can correct itself without the docs."""
+    return ", ".join(values) + " (any case)."
 
 
 def _label(field: str) -> str:
