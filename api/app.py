@@ -15,6 +15,7 @@ from .context import Context
 from .db import ConnectionMiddleware
 from .ratelimit import RateLimiter
 from .resources import agents, certificates, common, credentials, guidance, meta, ops, purchases, tokens, webhooks
+from .resources import log as log_resources  # the transparency log
 
 
 def make_limiter(config: Config) -> RateLimiter:
@@ -66,4 +67,15 @@ def create_app(
     app.add_route("/api/cert/verify", credentials.Verify(context, limiter))
     app.add_route("/api/cert/badge.svg", credentials.Badge(context, limiter))
     app.add_route("/api/cert/qr.svg", credentials.QrCode(context, limiter))
+    add_log_routes(app, context, limiter)
     return app
+
+
+def add_log_routes(app: falcon.App, context: Context, limiter: RateLimiter) -> None:
+    """The transparency log (api/transparency.py)."""
+    app.add_route("/api/log/checkpoint", log_resources.Checkpoint(context, limiter))
+    app.add_route("/api/log/key", log_resources.VerifierKey(context, limiter))
+    app.add_route("/api/log/entries", log_resources.Entries(context, limiter))
+    app.add_route("/api/log/proof/inclusion", log_resources.InclusionProof(context, limiter))
+    app.add_route("/api/log/proof/consistency", log_resources.ConsistencyProof(context, limiter))
+    app.add_route("/api/cert/log", log_resources.RecordLog(context, limiter))

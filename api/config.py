@@ -42,6 +42,7 @@ DEFAULT_RATE_LIMITS = {
     "lookup": "60/minute",
     "search": "60/minute",
     "badge": "300/minute",
+    "log": "300/minute",  # transparency log: monitors fetch entries and proofs in bursts
 }
 
 PRODUCTION_REQUIRED = (

@@ -330,6 +330,38 @@ class StatusList(BaseModel):
 MODELS += [SigningKey, CredentialVersion, StatusList]
 
 
+class LogHead(BaseModel):
+    """The transparency log's one head row (id 1): its size, root and frontier (api/transparency.py). Every append
+    locks it, so leaf indices have no gaps."""
+
+    size = pw.BigIntegerField()
+    frontier = pw.BlobField()  # the hashes of the complete subtrees that make up the tree, left to right
+    root_hash = pw.BlobField()
+    updated_at = pw.DateTimeField(null=True)
+
+
+class LogEntry(BaseModel):
+    """One leaf of the transparency log: its exact bytes, and what they describe (for lookups by record)."""
+
+    idx = pw.BigIntegerField(primary_key=True)
+    leaf = pw.BlobField()
+    kind = pw.CharField(max_length=20)  # issued | corrected | revoked | signing_key
+    subject = pw.CharField(max_length=200, index=True)  # the public id, or the key's verification method
+    version = pw.IntegerField()
+    certificate = pw.ForeignKeyField(Certificate, null=True, backref="log_entries", on_delete="RESTRICT")
+    created_at = pw.DateTimeField()
+
+
+class LogNode(BaseModel):
+    """The hash of a completed subtree, stored once when it completes; id = level << 48 | index."""
+
+    id = pw.BigIntegerField(primary_key=True)
+    hash = pw.BlobField()
+
+
+MODELS += [LogHead, LogEntry, LogNode]
+
+
 def bind_models(db: pw.Database) -> None:
     """Point every model at `db` (done by the `Context` that owns the database)."""
     db.bind(MODELS, bind_refs=False, bind_backrefs=False)

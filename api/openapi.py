@@ -281,6 +281,60 @@ PATHS |= {
 }
 
 
+def _integer(name: str, minimum: int = 0) -> dict:
+    return {"name": name, "in": "query", "required": True, "schema": {"type": "integer", "minimum": minimum}}
+
+
+def _text_answer(description: str) -> dict:
+    return {"description": description, "content": {"text/plain": {"schema": STRING}}}
+
+
+# The transparency log (api/transparency.py; formats in docs/api.md, "Transparency log").
+LOG_PATHS = {
+    "/api/log/checkpoint": {
+        "get": {
+            "summary": "The latest signed checkpoint (C2SP tlog-checkpoint in a signed note)",
+            "responses": {"200": _text_answer("Signed checkpoint"), **_errors(429, 503)},
+        }
+    },
+    "/api/log/key": {
+        "get": {
+            "summary": "The note verifier key of the checkpoint signer (name+hash+base64)",
+            "responses": {"200": _text_answer("Verifier key"), **_errors(429, 503)},
+        }
+    },
+    "/api/log/entries": {
+        "get": {
+            "summary": "Leaves [start, end), at most 256 per answer",
+            "parameters": [_integer("start"), _integer("end", 1)],
+            "responses": {"200": _answer("Entries"), **_errors(400, 429)},
+        }
+    },
+    "/api/log/proof/inclusion": {
+        "get": {
+            "summary": "RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves",
+            "parameters": [_integer("index"), _integer("size", 1)],
+            "responses": {"200": _answer("Inclusion proof"), **_errors(400, 429)},
+        }
+    },
+    "/api/log/proof/consistency": {
+        "get": {
+            "summary": "RFC 9162 consistency proof between the trees of `first` and `second` leaves",
+            "parameters": [_integer("first", 1), _integer("second", 1)],
+            "responses": {"200": _answer("Consistency proof"), **_errors(400, 429)},
+        }
+    },
+    "/api/cert/log": {
+        "get": {
+            "summary": "A record's log entries with inclusion proofs against the latest signed checkpoint",
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "responses": {"200": _answer("Log entries of the record"), **_errors(400, 404, 429, 503)},
+        }
+    },
+}
+PATHS.update(LOG_PATHS)
+
+
 def build_document() -> dict:
     return {
         "openapi": "3.1.0",

@@ -21,6 +21,7 @@ import binascii
 import dataclasses
 import hashlib
 import re
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -100,22 +101,27 @@ class Verifier:
 
 @dataclasses.dataclass(frozen=True)
 class Signer:
-    """A note signer: a key name and an Ed25519 private key."""
+    """A note signer: a key name, the Ed25519 public key, and a function that signs with its private half (so the
+    private key can stay wherever the registry keeps it)."""
 
     name: str
-    private_key: Ed25519PrivateKey
+    public_key: bytes
+    sign_bytes: Callable[[bytes], bytes]
 
     def __post_init__(self) -> None:
         _check_name(self.name)
 
+    @classmethod
+    def from_private_key(cls, name: str, private_key: Ed25519PrivateKey) -> Signer:
+        return cls(name, private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw), private_key.sign)
+
     @property
     def verifier(self) -> Verifier:
-        raw = self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return Verifier(self.name, raw)
+        return Verifier(self.name, self.public_key)
 
     def signature_line(self, text: str) -> str:
         check_text(text)
-        signature = self.private_key.sign(text.encode("utf-8"))
+        signature = self.sign_bytes(text.encode("utf-8"))
         payload = base64.b64encode(self.verifier.key_hash + signature).decode("ascii")
         return f"{SIGNATURE_PREFIX}{self.name} {payload}\n"
 

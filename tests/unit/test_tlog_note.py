@@ -30,7 +30,7 @@ def peter_signer() -> note.Signer:
     parts = PETER_SIGNER_KEY.split("+", 4)  # the base64 part may hold "+"
     raw = base64.b64decode(parts[4])
     assert raw[0] == note.ED25519
-    return note.Signer(parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:]))
+    return note.Signer.from_private_key(parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:]))
 
 
 def test_signer_reproduces_the_published_verifier_key_and_key_hash():
@@ -116,8 +116,8 @@ def test_checkpoint_text_round_trips_and_is_checked():
 
 
 def test_signed_checkpoint_verifies_and_a_forged_one_does_not():
-    signer = note.Signer("registry.example/log", Ed25519PrivateKey.generate())
-    other = note.Signer("registry.example/log", Ed25519PrivateKey.generate())
+    signer = note.Signer.from_private_key("registry.example/log", Ed25519PrivateKey.generate())
+    other = note.Signer.from_private_key("registry.example/log", Ed25519PrivateKey.generate())
     checkpoint = note.Checkpoint("registry.example/log", 3, bytes(32))
     signed = note.sign_checkpoint(checkpoint, signer)
     assert note.open_checkpoint(signed, [signer.verifier], origin="registry.example/log") == checkpoint
