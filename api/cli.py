@@ -12,6 +12,7 @@ verify        check a credential (offline with --key/--did-document, or online w
               `verify --agent-card FILE_OR_URL` checks an A2A Agent Card's GhostShell claim (api/agent_card.py).
 mcp           the registry's MCP server on stdio for an agent: `mcp --base URL` (api/mcp_server.py); a client of
               the public HTTP API, needing no database or keys
+log           export-tiles DIR (the transparency log as static C2SP tiles); monitor --base URL --state FILE
 """
 
 from __future__ import annotations
@@ -228,6 +229,25 @@ def cmd_admin(args) -> int:
     return 0
 
 
+def cmd_log(args) -> int:
+    if args.log_command == "monitor":
+        from .monitor import MonitorFailure, run
+
+        try:
+            print(run(args.base, Path(args.state), key=args.key))
+        except MonitorFailure as exc:
+            print(f"MONITOR FAILURE: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    from .transparency import export_tiles
+
+    ctx = _context()
+    with ctx.db.connection_context():
+        size, written = export_tiles(ctx.config.base_url, ctx.signing_keys, Path(args.directory))
+    print(f"{size} log entries as tiles in {args.directory} ({written} files written); serve it at {ctx.url('/log/')}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m api", description="GhostShell Registry")
     commands = root.add_subparsers(dest="command", required=True)
@@ -282,6 +302,16 @@ def parser() -> argparse.ArgumentParser:
     mcp = commands.add_parser("mcp", help="the registry's MCP server for agents, on stdio")
     mcp.add_argument("--base", required=True, help="the registry's URL, e.g. https://registry.example")
     mcp.set_defaults(func=cmd_mcp)
+
+    log_parser = commands.add_parser("log", help="the transparency log")
+    log_commands = log_parser.add_subparsers(dest="log_command", required=True)
+    export = log_commands.add_parser("export-tiles", help="write the log as C2SP tlog-tiles (checkpoint last)")
+    export.add_argument("directory", help="output directory, to be served at <BASE_URL>/log/")
+    monitor = log_commands.add_parser("monitor", help="check a registry's log from outside; exit 1 on any failure")
+    monitor.add_argument("--base", required=True, help="the registry's origin, e.g. https://registry.example")
+    monitor.add_argument("--state", required=True, help="JSON file kept between runs (last checkpoint, keys)")
+    monitor.add_argument("--key", help="trusted note verifier key (name+hash+base64); default: the one kept in state")
+    log_parser.set_defaults(func=cmd_log)
     return root
 
 

@@ -21,8 +21,10 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 import urllib.parse
 from collections.abc import Sequence
+from pathlib import Path
 
 import rfc8785
 
@@ -30,7 +32,7 @@ from .context import iso
 from .db import for_update
 from .errors import RegistryError
 from .models import Certificate, LogEntry, LogHead, LogNode
-from .tlog import merkle, note
+from .tlog import merkle, note, tiles
 
 KINDS = ("issued", "corrected", "revoked", "signing_key")
 HEAD_ID = 1
@@ -237,3 +239,35 @@ def record_answer(base_url: str, signing_keys, raw_id) -> dict:
 
 def note_b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+# -- static tiles -----------------------------------------------------------------------------------------------
+
+
+def export_tiles(base_url: str, signing_keys, directory: Path) -> tuple[int, int]:
+    """Write the log in the C2SP tlog-tiles layout under `directory`, to be served at `<BASE_URL>/log/`: every
+    tile and entry bundle of the current tree, then the signed checkpoint last (so that whatever a reader sees
+    the checkpoint name exists). Full tiles never change and are skipped when already written. Returns (tree
+    size, files written)."""
+    current = head()
+    written = 0
+    for tile in tiles.tiles_for_size(current.size):
+        targets = [directory / tile.path()] + ([directory / tile.entries_path()] if tile.level == 0 else [])
+        if not tile.partial and all(path.exists() for path in targets):
+            continue
+        found = read_blocks(tile.blocks())
+        _write(targets[0], b"".join(found[block] for block in tile.blocks()))
+        written += 1
+        if tile.level == 0:
+            start, end = tile.leaf_range()
+            _write(targets[1], tiles.entry_bundle([leaf for _, leaf in entries(start, end)]))
+            written += 1
+    _write(directory / "checkpoint", signed_checkpoint(base_url, signing_keys, current).encode("utf-8"))
+    return current.size, written + 1
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_bytes(data)
+    os.replace(partial, path)

@@ -97,6 +97,22 @@
     paper.hidden = false;
   }
 
+  /* The transparency log: where the record's latest entry sits, with a link to its inclusion proofs. */
+  function showLogPosition(publicId) {
+    var line = GS.$("f-log");
+    if (!line) return;
+    GS.api("GET", "/api/cert/log?id=" + encodeURIComponent(publicId)).then(function (result) {
+      var entries = result.status === 200 && result.data.entries;
+      if (!entries || !entries.length) return;
+      var last = entries[entries.length - 1];
+      line.textContent = "";
+      line.appendChild(document.createTextNode("Logged at index " + last.index + " of " + result.data.size + " · "));
+      var link = GS.node("a", null, "proof");
+      link.href = "/api/cert/log?id=" + encodeURIComponent(publicId);
+      line.appendChild(link);
+    });
+  }
+
   function wireActions(url) {
     GS.$("copy-link").addEventListener("click", function () {
       GS.copyText(url).then(function () { GS.say(shareStatus, "Link copied.", "ok"); },
@@ -122,6 +138,7 @@
     if (result.status === 200 && result.data.public_id) {
       var url = showRecord(result.data);
       wireActions(url);
+      showLogPosition(result.data.public_id);
       if (location.pathname !== "/r/" + result.data.public_id) {
         history.replaceState(null, "", "/r/" + encodeURIComponent(result.data.public_id));
       }
