@@ -30,6 +30,7 @@ import requests
 import rfc8785
 
 from .tlog import merkle, note
+from .verifier import public_key_from_multikey
 
 PAGE = 256
 LEAF_FIELDS = {"type", "public_id", "version", "at", "credential_hash"}
@@ -286,3 +287,18 @@ class SubjectChecker:
                 f"index {index}: the credential of {public_id} version {fields['version']} does not hash to the "
                 "logged credential_hash (the record was altered after it was logged)"
             )
+
+    def _check_key(self, index: int, fields: dict) -> None:
+        method_id = fields["public_id"]
+        if self._did_document is None:
+            self._did_document = self._client.json("/.well-known/did.json")
+        methods = self._did_document.get("verificationMethod", []) if isinstance(self._did_document, dict) else []
+        method = next((m for m in methods if isinstance(m, dict) and m.get("id") == method_id), None)
+        if method is None:
+            raise MonitorFailure(f"index {index}: signing key {method_id} is logged but not in the DID document")
+        try:
+            raw = public_key_from_multikey(method.get("publicKeyMultibase", ""))
+        except ValueError as exc:
+            raise MonitorFailure(f"index {index}: the DID document's key {method_id} is malformed ({exc})") from None
+        if hashlib.sha256(raw).hexdigest() != fields["credential_hash"]:
+            raise MonitorFailure(f"index {index}: the DID document's key {method_id} is not the key that was logged")
