@@ -43,6 +43,10 @@ class Context:
         bind_models(self.db)
         if self.signing_keys is None:
             self.signing_keys = SigningKeys(self.db, self.config.signing_key, did_web(self.config.base_url), self.clock)
+        from .transparency import KeyChangeLog  # imported here: api.transparency imports this module
+
+        if not any(isinstance(hook, KeyChangeLog) for hook in self.signing_keys.on_change):
+            self.signing_keys.on_change.append(KeyChangeLog(self.signing_keys))
 
     @classmethod
     def build(

@@ -88,7 +88,7 @@ class Client:
         self._session = session or requests.Session()
         self._timeout = timeout
 
-    def get(self, path: str, params: dict | None = None, *, allow_404: bool = False) -> requests.Response | None:
+    def get(self, path: str, params: dict | None = None, *, allow: tuple[int, ...] = ()) -> requests.Response:
         for _ in range(5):
             try:
                 answer = self._session.get(self.base + path, params=params, timeout=self._timeout)
@@ -97,21 +97,21 @@ class Client:
             if answer.status_code == 429:
                 time.sleep(min(30, int(answer.headers.get("Retry-After", "1"))))
                 continue
-            if answer.status_code == 404 and allow_404:
-                return None
-            if answer.status_code != 200:
+            if answer.status_code != 200 and answer.status_code not in allow:
                 raise MonitorFailure(f"{path} answered HTTP {answer.status_code}: {answer.text[:200]}")
             return answer
         raise MonitorFailure(f"{path} kept answering 429 (rate limited)")
 
-    def json(self, path: str, params: dict | None = None, *, allow_404: bool = False):
-        answer = self.get(path, params, allow_404=allow_404)
-        if answer is None:
-            return None
+    def json(self, path: str, params: dict | None = None, *, allow: tuple[int, ...] = ()) -> tuple[int, object]:
+        """(status, body) for a 200 or an allowed status."""
+        answer = self.get(path, params, allow=allow)
         try:
-            return answer.json()
+            return answer.status_code, answer.json()
         except ValueError:
             raise MonitorFailure(f"{path} did not answer JSON") from None
+
+    def ok_json(self, path: str, params: dict | None = None):
+        return self.json(path, params)[1]
 
 
 def _hashes(items) -> list[bytes]:
@@ -137,10 +137,7 @@ def run(base: str, state_path: Path, key: str | None = None, session: requests.S
         raise MonitorFailure(f"bad verifier key: {exc}") from None
 
     signed = client.get("/api/log/checkpoint").text
-    try:
-        checkpoint = note.open_checkpoint(signed, verifiers, origin=state.origin if state else None)
-    except note.NoteError as exc:
-        raise MonitorFailure(f"the checkpoint does not verify: {exc}") from None
+    checkpoint, new_key = _open_checkpoint(client, signed, verifiers, state.origin if state else None)
     if state is None:
         state = State(origin=checkpoint.origin, keys=keys)
     state.keys = keys
@@ -156,6 +153,14 @@ def run(base: str, state_path: Path, key: str | None = None, session: requests.S
     checker = SubjectChecker(client)
     for offset, leaf in enumerate(leaves):
         checker.check(state.size + offset, leaf)
+    checker.finish()
+    if new_key is not None:
+        # A rotated key is trusted only once the (consistent, recomputed) log shows its signing_key entry.
+        if not checker.logged_key(new_key.public_key):
+            raise MonitorFailure(
+                f"the checkpoint is signed by {new_key.encode()}, a key the log does not record in its new entries"
+            )
+        state.keys = [*keys, new_key.encode()]
 
     seen = checkpoint.size - state.size
     state.size, state.root_hash, state.frontier = checkpoint.size, checkpoint.root_hash, frontier
@@ -165,6 +170,30 @@ def run(base: str, state_path: Path, key: str | None = None, session: requests.S
         f"log {checkpoint.origin}: size {checkpoint.size}, root {_b64(checkpoint.root_hash)}; "
         f"{seen} new entr{'y' if seen == 1 else 'ies'} checked{trusted}"
     )
+
+
+def _open_checkpoint(
+    client: Client, signed: str, verifiers: list[note.Verifier], origin: str | None
+) -> tuple[note.Checkpoint, note.Verifier | None]:
+    """The checkpoint, verified with a trusted key; or with a key the DID document lists (after a rotation),
+    returned as the second value so that the caller trusts it only if the log itself records it."""
+    try:
+        return note.open_checkpoint(signed, verifiers, origin=origin), None
+    except note.NoteError as exc:
+        failure = exc
+    if origin is not None and "no signature by a known key" in str(failure):
+        document = client.ok_json("/.well-known/did.json")
+        services = document.get("service", []) if isinstance(document, dict) else []
+        for service in services:
+            if not isinstance(service, dict) or service.get("type") != "TransparencyLog":
+                continue
+            for text in service.get("noteVerifierKeys", []):
+                try:
+                    candidate = note.Verifier.parse(text)
+                    return note.open_checkpoint(signed, [candidate], origin=origin), candidate
+                except note.NoteError:
+                    continue
+    raise MonitorFailure(f"the checkpoint does not verify: {failure}")
 
 
 def _check_consistency(client: Client, state: State, checkpoint: note.Checkpoint) -> None:
@@ -178,7 +207,7 @@ def _check_consistency(client: Client, state: State, checkpoint: note.Checkpoint
         return
     if state.size == 0:
         return
-    answer = client.json("/api/log/proof/consistency", {"first": state.size, "second": checkpoint.size})
+    answer = client.ok_json("/api/log/proof/consistency", {"first": state.size, "second": checkpoint.size})
     try:
         merkle.verify_consistency(
             state.size, checkpoint.size, state.root_hash, checkpoint.root_hash, _hashes(answer.get("hashes", []))
@@ -194,7 +223,7 @@ def _fetch_entries(client: Client, start: int, end: int) -> list[bytes]:
     leaves: list[bytes] = []
     while start + len(leaves) < end:
         at = start + len(leaves)
-        page = client.json("/api/log/entries", {"start": at, "end": min(end, at + PAGE)})
+        page = client.ok_json("/api/log/entries", {"start": at, "end": min(end, at + PAGE)})
         entries = page.get("entries") if isinstance(page, dict) else None
         if not entries:
             raise MonitorFailure(f"index {at}: the log did not serve this entry")
@@ -222,7 +251,7 @@ def _first_altered(client: Client, state: State, leaves: list[bytes], checkpoint
         mine = merkle.frontier_root(_extend(state.frontier, state.size, leaves[: k - state.size]))
         if k == checkpoint.size:
             return mine == checkpoint.root_hash
-        answer = client.json("/api/log/proof/consistency", {"first": k, "second": checkpoint.size})
+        answer = client.ok_json("/api/log/proof/consistency", {"first": k, "second": checkpoint.size})
         try:
             merkle.verify_consistency(k, checkpoint.size, mine, checkpoint.root_hash, _hashes(answer["hashes"]))
         except (merkle.ProofError, KeyError):
@@ -239,6 +268,13 @@ def _first_altered(client: Client, state: State, leaves: list[bytes], checkpoint
     return low - 1
 
 
+def _version_of(credential: dict) -> int:
+    """The version number in a credential's id (`...&version=N`), 0 when absent."""
+    ident = str(credential.get("id", ""))
+    tail = ident.rsplit("version=", 1)[-1] if "version=" in ident else ""
+    return int(tail) if tail.isdigit() else 0
+
+
 class SubjectChecker:
     """Re-derives each leaf's subject from the public registry (records through the public lookup and their
     credentials, signing keys through the DID document)."""
@@ -247,6 +283,12 @@ class SubjectChecker:
         self._client = client
         self._records: dict[str, dict | None] = {}
         self._did_document: dict | None = None
+        self._logged_key_hashes: set[str] = set()
+        self._latest: dict[str, tuple[int, int, dict]] = {}
+
+    def logged_key(self, public_key: bytes) -> bool:
+        """Whether a signing_key entry checked in this run records this key."""
+        return hashlib.sha256(public_key).hexdigest() in self._logged_key_hashes
 
     def check(self, index: int, leaf: bytes) -> None:
         try:
@@ -265,33 +307,55 @@ class SubjectChecker:
 
     def record(self, public_id: str) -> dict | None:
         if public_id not in self._records:
-            self._records[public_id] = self._client.json("/api/cert/lookup", {"id": public_id}, allow_404=True)
+            status, body = self._client.json("/api/cert/lookup", {"id": public_id}, allow=(404,))
+            self._records[public_id] = body if status == 200 and isinstance(body, dict) else None
         return self._records[public_id]
 
     def _check_record(self, index: int, fields: dict) -> None:
-        public_id, kind = fields["public_id"], fields["type"]
+        public_id, kind, version = fields["public_id"], fields["type"], fields["version"]
         record = self.record(public_id)
         if record is None:
             raise MonitorFailure(f"index {index}: {public_id} is logged as {kind} but missing from the public lookup")
         if kind == "revoked" and record.get("status") != "revoked":
             raise MonitorFailure(f"index {index}: {public_id} is logged as revoked but the public record is not")
-        if kind == "issued" and fields["version"] != 1:
-            raise MonitorFailure(f"index {index}: {public_id} is logged as issued with version {fields['version']}")
-        credential = self._client.json(
-            "/api/cert/credential", {"id": public_id, "version": fields["version"]}, allow_404=True
+        if kind == "issued" and version != 1:
+            raise MonitorFailure(f"index {index}: {public_id} is logged as issued with version {version}")
+        status, credential = self._client.json(
+            "/api/cert/credential", {"id": public_id, "version": version}, allow=(404, 410)
         )
-        if credential is None:
-            raise MonitorFailure(f"index {index}: the credential of {public_id} version {fields['version']} is missing")
+        if status == 410 and record.get("status") == "revoked":
+            return  # an earlier version of a revoked record: withdrawn with the refund, only its presence counts
+        if status != 200 or not isinstance(credential, dict):
+            raise MonitorFailure(f"index {index}: the credential of {public_id} version {version} is missing")
         if hashlib.sha256(rfc8785.dumps(credential)).hexdigest() != fields["credential_hash"]:
             raise MonitorFailure(
-                f"index {index}: the credential of {public_id} version {fields['version']} does not hash to the "
-                "logged credential_hash (the record was altered after it was logged)"
+                f"index {index}: the credential of {public_id} version {version} does not hash to the logged "
+                "credential_hash (it was altered after it was logged)"
             )
+        self._latest[public_id] = (index, version, credential)
+
+    def finish(self) -> None:
+        """Each record's public view must still say what its latest logged credential says."""
+        for public_id, (index, version, credential) in self._latest.items():
+            record = self.record(public_id) or {}
+            subject = credential.get("credentialSubject")
+            if not isinstance(subject, dict):
+                raise MonitorFailure(f"index {index}: the credential of {public_id} has no subject")
+            for name in sorted((set(subject) & set(record)) - {"id", "public_url"}):
+                if subject[name] == record[name]:
+                    continue
+                _, newest = self._client.json("/api/cert/credential", {"id": public_id}, allow=(404, 410))
+                if isinstance(newest, dict) and _version_of(newest) > version:
+                    break  # changed again since the checkpoint: the next run checks that version
+                raise MonitorFailure(
+                    f"index {index}: the public record of {public_id} shows {name} = {record[name]!r}, but its "
+                    f"logged credential (version {version}) says {subject[name]!r}: the record was altered"
+                )
 
     def _check_key(self, index: int, fields: dict) -> None:
         method_id = fields["public_id"]
         if self._did_document is None:
-            self._did_document = self._client.json("/.well-known/did.json")
+            self._did_document = self._client.ok_json("/.well-known/did.json")
         methods = self._did_document.get("verificationMethod", []) if isinstance(self._did_document, dict) else []
         method = next((m for m in methods if isinstance(m, dict) and m.get("id") == method_id), None)
         if method is None:
@@ -302,3 +366,4 @@ class SubjectChecker:
             raise MonitorFailure(f"index {index}: the DID document's key {method_id} is malformed ({exc})") from None
         if hashlib.sha256(raw).hexdigest() != fields["credential_hash"]:
             raise MonitorFailure(f"index {index}: the DID document's key {method_id} is not the key that was logged")
+        self._logged_key_hashes.add(fields["credential_hash"])

@@ -21,6 +21,7 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import os
 import urllib.parse
 from collections.abc import Sequence
@@ -31,8 +32,9 @@ import rfc8785
 from .context import iso
 from .db import for_update
 from .errors import RegistryError
-from .models import Certificate, LogEntry, LogHead, LogNode
-from .tlog import merkle, note, tiles
+from .models import Certificate, LogEntry, LogHead, LogNode, SigningKey
+from .tlog import evidence, merkle, note, tiles
+from .verifier import public_key_from_multikey
 
 KINDS = ("issued", "corrected", "revoked", "signing_key")
 HEAD_ID = 1
@@ -100,6 +102,36 @@ def append(
     return size
 
 
+EVENT_KINDS = {"issue": "issued", "correct": "corrected", "revoke": "revoked"}
+
+
+def log_credential_version(cert: Certificate, version) -> int:
+    """The leaf of a record event: call with the `CredentialVersion` the event just stored (api/credentials.py),
+    inside the same transaction. `credential_hash` is SHA-256 of the credential's RFC 8785 canonical JSON."""
+    document = json.loads(version.document)
+    return append(
+        EVENT_KINDS[version.event],
+        cert.public_id,
+        version.version,
+        version.created_at,
+        evidence.credential_hash(document),
+        certificate=cert,
+    )
+
+
+class KeyChangeLog:
+    """The signing-key hook (`SigningKeys.on_change`, run inside the key change's transaction): one leaf per new
+    key, `public_id` its verification method, `version` its number, `credential_hash` SHA-256 of its raw key."""
+
+    def __init__(self, signing_keys):
+        self._keys = signing_keys
+
+    def __call__(self, change) -> None:
+        method = self._keys.verification_method_for(change.current)
+        raw = public_key_from_multikey(change.current.public_key_multibase)
+        append("signing_key", method, SigningKey.select().count(), change.at, sha256_hex(raw))
+
+
 # -- reading ----------------------------------------------------------------------------------------------------
 
 
@@ -153,9 +185,29 @@ def signer(base_url: str, signing_keys) -> note.Signer:
 
 
 def signed_checkpoint(base_url: str, signing_keys, at: Head | None = None) -> str:
+    # The signer first: on a fresh registry, asking for the key registers it, which appends the key's leaf.
+    log_signer = signer(base_url, signing_keys)
     current = at or head()
-    checkpoint = note.Checkpoint(origin(base_url), current.size, current.root_hash)
-    return note.sign_checkpoint(checkpoint, signer(base_url, signing_keys))
+    return note.sign_checkpoint(note.Checkpoint(log_signer.name, current.size, current.root_hash), log_signer)
+
+
+def add_log_service(did_doc: dict, base_url: str, published_keys) -> None:
+    """List the log in the DID document: its API, its origin, and the note verifier key of every signing key
+    (current and retired), so checkpoints old and new can be checked against the registry's identity."""
+    name = origin(base_url)
+    did_doc["service"] = [
+        *did_doc.get("service", []),
+        {
+            "id": f"{did_doc['id']}#transparency-log",
+            "type": "TransparencyLog",
+            "serviceEndpoint": base_url + "/api/log",
+            "origin": name,
+            "noteVerifierKeys": [
+                note.Verifier(name, public_key_from_multikey(key.public_key_multibase)).encode()
+                for key in published_keys
+            ],
+        },
+    ]
 
 
 # -- request parameters -----------------------------------------------------------------------------------------
@@ -249,6 +301,7 @@ def export_tiles(base_url: str, signing_keys, directory: Path) -> tuple[int, int
     tile and entry bundle of the current tree, then the signed checkpoint last (so that whatever a reader sees
     the checkpoint name exists). Full tiles never change and are skipped when already written. Returns (tree
     size, files written)."""
+    signed_checkpoint(base_url, signing_keys)  # registers the first key (and its leaf) on a fresh registry
     current = head()
     written = 0
     for tile in tiles.tiles_for_size(current.size):

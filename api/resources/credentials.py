@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from .. import badges, credentials, signing
+from .. import badges, credentials, signing, transparency
 from .common import Resource
 
 PUBLIC_DATA_MAX_AGE = 300
@@ -24,7 +24,9 @@ def public(resp, max_age: int) -> None:
 class DidDocument(Resource):
     def on_get(self, req, resp):
         keys = self._ctx.signing_keys
-        resp.text = json.dumps(signing.did_document(keys.did, keys.published()), indent=2)
+        document = signing.did_document(keys.did, keys.published())
+        transparency.add_log_service(document, self._ctx.config.base_url, keys.published())
+        resp.text = json.dumps(document, indent=2)
         resp.content_type = "application/did+json"
         public(resp, PUBLIC_DATA_MAX_AGE)
 
