@@ -8,13 +8,16 @@ import base64
 import json
 import threading
 
+import pytest
+
 from api import certificates, transparency
 from api.models import Certificate, CredentialVersion, LogEntry
 from api.tlog import evidence, merkle, note
 
-from .certificate_fixtures import fixed_clock, issued, redeem, submission  # noqa: F401
-from .support import assert_error
+from .support import assert_error, redeem, submission
 from .test_certificates_concurrency import race
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def leaf_fields(row: LogEntry) -> dict:
@@ -54,7 +57,7 @@ def test_fifty_concurrent_issuances_append_fifty_consecutive_leaves(ctx, paid_to
     assert head.size == 51 and head.root_hash == memory.root()
 
 
-def test_issue_correct_revoke_each_append_one_leaf(ctx, issued, client):  # noqa: F811 (fixture imported above)
+def test_issue_correct_revoke_each_append_one_leaf(ctx, issued, client):
     token, cert = issued()
     before = transparency.head().size
     certificates.redeem(ctx, {"token": token, "agent_name": "Joule II"})
@@ -66,7 +69,7 @@ def test_issue_correct_revoke_each_append_one_leaf(ctx, issued, client):  # noqa
         assert leaf_fields(row)["credential_hash"] == evidence.credential_hash(credential_of(cert, row.version))
 
 
-def test_a_refused_submission_appends_nothing(ctx, issued, client, clock):  # noqa: F811 (fixture imported above)
+def test_a_refused_submission_appends_nothing(ctx, issued, client, clock):
     token, cert = issued()
     size = transparency.head().size
     assert_error(redeem(client, token, inception_date="1900-01-01"), 400, "invalid_field", "inception_date")
@@ -75,7 +78,7 @@ def test_a_refused_submission_appends_nothing(ctx, issued, client, clock):  # no
     assert transparency.head().size == size
 
 
-def test_a_record_answers_with_proofs_against_the_signed_checkpoint(ctx, issued, client):  # noqa: F811 (fixture imported above)
+def test_a_record_answers_with_proofs_against_the_signed_checkpoint(ctx, issued, client):
     token, cert = issued()
     certificates.redeem(ctx, {"token": token, "agent_name": "Joule II"})
     issued()  # another record after it: the proofs are not trivial

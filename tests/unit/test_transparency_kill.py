@@ -13,12 +13,13 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 from api import certificates, purchases, transparency
 from api.models import Certificate, CredentialVersion, LogEntry, LogNode
 from api.tlog import evidence, merkle
 
-from .certificate_fixtures import submission
+from .support import submission
 
 WORKER = textwrap.dedent(
     """
@@ -26,7 +27,7 @@ WORKER = textwrap.dedent(
     from api import certificates, purchases
     from api.config import Config
     from api.context import Context
-    from tests.unit.certificate_fixtures import submission
+    from tests.unit.support import submission
 
     ctx = Context.build(Config.from_env())
     for n in itertools.count():
@@ -72,7 +73,7 @@ def test_kill_9_while_issuing_leaves_log_and_records_consistent(ctx, db, databas
         GHOSTSHELL_SECRET_KEY="unit-test-secret-key-0123456789-abcdefghij",
         EMAIL_ENC_KEY=base64.b64encode(bytes(range(32))).decode(),
         GHOSTSHELL_SIGNING_KEY=base64.b64encode(bytes(range(32, 64))).decode(),
-        PYTHONPATH=os.getcwd(),
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
     )
     env.pop("GHOSTSHELL_ENV", None)
     for round_number in range(3):

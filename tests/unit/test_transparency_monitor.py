@@ -15,11 +15,9 @@ from api import certificates, monitor, transparency
 from api.app import create_app
 from api.context import Context
 from api.db import write_transaction
-from api.doubles.testing import ServedApp
-from api.models import Certificate, LogEntry, LogHead, LogNode, database_proxy
+from api.models import Certificate, LogEntry, LogHead, LogNode
 from api.tlog import merkle
-
-from .certificate_fixtures import fixed_clock, issued  # noqa: F401
+from dev.serving import ServedApp
 
 
 @pytest.fixture
@@ -33,6 +31,9 @@ def state(tmp_path):
     return tmp_path / "monitor-state.json"
 
 
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
+
 def run(served, state, **kwargs) -> str:
     return monitor.run(served.url, state, **kwargs)
 
@@ -43,7 +44,7 @@ def fails(served, state) -> str:
     return str(caught.value)
 
 
-def test_an_honest_registry_passes_run_after_run(ctx, issued, served, state):  # noqa: F811 (fixture imported above)
+def test_an_honest_registry_passes_run_after_run(ctx, issued, served, state):
     token, _ = issued()
     issued()
     certificates.redeem(ctx, {"token": token, "agent_name": "Joule II"})
@@ -55,7 +56,7 @@ def test_an_honest_registry_passes_run_after_run(ctx, issued, served, state):  #
     assert "size 6" in run(served, state) and state.exists()
 
 
-def test_an_altered_new_leaf_is_named(ctx, issued, served, state):  # noqa: F811 (fixture imported above)
+def test_an_altered_new_leaf_is_named(ctx, issued, served, state):
     issued()
     run(served, state)
     issued()
@@ -65,7 +66,7 @@ def test_an_altered_new_leaf_is_named(ctx, issued, served, state):  # noqa: F811
     assert fails(served, state).startswith("index 3: the entry served does not match the signed tree")
 
 
-def test_an_altered_old_leaf_is_named_by_a_new_monitor(ctx, issued, served, state):  # noqa: F811
+def test_an_altered_old_leaf_is_named_by_a_new_monitor(ctx, issued, served, state):
     for _ in range(5):
         issued()
     row = LogEntry.get_by_id(2)
@@ -74,7 +75,7 @@ def test_an_altered_old_leaf_is_named_by_a_new_monitor(ctx, issued, served, stat
     assert fails(served, state).startswith("index 2: ")
 
 
-def test_an_altered_record_is_named(ctx, issued, served, state):  # noqa: F811 (fixture imported above)
+def test_an_altered_record_is_named(ctx, issued, served, state):
     issued()
     _, cert = issued()
     issued()
@@ -83,7 +84,7 @@ def test_an_altered_record_is_named(ctx, issued, served, state):  # noqa: F811 (
     assert message.startswith("index 2: the public record of GS-BC-H-26-2 shows agent_name = 'Forged Name'")
 
 
-def test_a_deleted_record_is_named(ctx, issued, served, state):  # noqa: F811 (fixture imported above)
+def test_a_deleted_record_is_named(ctx, issued, served, state):
     issued()
     _, cert = issued()
     Certificate.update(public_id="GS-BC-H-26-ZZ", public_id_key="GSBCH26ZZ").where(Certificate.id == cert.id).execute()
@@ -95,14 +96,14 @@ def rebuild(rows: list[bytes]) -> None:
     LogNode.delete().execute()
     LogEntry.delete().execute()
     LogHead.update(size=0, frontier=b"", root_hash=merkle.EMPTY_ROOT).execute()
-    with write_transaction(database_proxy.obj):
+    with write_transaction(LogHead._meta.database):
         for leaf in rows:
             fields = json.loads(leaf)
             at = dt.datetime.fromisoformat(fields["at"].rstrip("Z"))
             transparency.append(fields["type"], fields["public_id"], fields["version"], at, fields["credential_hash"])
 
 
-def test_a_rewritten_history_is_a_fork(ctx, issued, served, state):  # noqa: F811 (fixture imported above)
+def test_a_rewritten_history_is_a_fork(ctx, issued, served, state):
     for _ in range(3):
         issued()
     run(served, state)
@@ -116,7 +117,7 @@ def test_a_rewritten_history_is_a_fork(ctx, issued, served, state):  # noqa: F81
     )
 
 
-def test_a_shrunk_log_is_a_rewrite(ctx, issued, served, state):  # noqa: F811 (fixture imported above)
+def test_a_shrunk_log_is_a_rewrite(ctx, issued, served, state):
     for _ in range(3):
         issued()
     run(served, state)
@@ -125,7 +126,7 @@ def test_a_shrunk_log_is_a_rewrite(ctx, issued, served, state):  # noqa: F811 (f
     assert fails(served, state).startswith("the log shrank from size 4 to size 3")
 
 
-def test_a_key_rotation_is_followed_when_the_log_records_it(ctx, issued, served, state, clock):  # noqa: F811
+def test_a_key_rotation_is_followed_when_the_log_records_it(ctx, issued, served, state, clock):
     issued()
     run(served, state)
     clock.advance(hours=1)
@@ -138,7 +139,7 @@ def test_a_key_rotation_is_followed_when_the_log_records_it(ctx, issued, served,
         assert "0 new entries" in monitor.run(server.url, state)
 
 
-def test_the_command_exits_0_then_1_naming_the_index(ctx, issued, served, state):  # noqa: F811
+def test_the_command_exits_0_then_1_naming_the_index(ctx, issued, served, state):
     issued()
 
     def command():
