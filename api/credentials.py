@@ -27,7 +27,7 @@ import json
 
 from peewee import fn
 
-from . import links, records, verifier
+from . import links, records, transparency, verifier
 from .context import Context, iso
 from .db import for_update, write_transaction
 from .errors import RegistryError
@@ -144,7 +144,7 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
         row.save()
     document = build_credential(ctx, cert, version, index, now)
     key = SigningKey.get(SigningKey.public_key_multibase == ctx.signing_keys.current().public_key_multibase)
-    return CredentialVersion.create(
+    row = CredentialVersion.create(
         certificate=cert.id,
         version=version,
         event=event,
@@ -153,6 +153,8 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
         created_at=now,
         document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
     )
+    transparency.log_credential_version(cert, row)  # its transparency-log leaf, in the same transaction
+    return row
 
 
 # -- reading ----------------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from .verifier import public_key_from_multikey
 
 PAGE = 256
 LEAF_FIELDS = {"type", "public_id", "version", "at", "credential_hash"}
-RECORD_TYPES = {"issued", "corrected", "revoked"}
 
 
 class MonitorFailure(Exception):
@@ -298,12 +297,12 @@ class SubjectChecker:
         if not isinstance(fields, dict) or set(fields) != LEAF_FIELDS or rfc8785.dumps(fields) != leaf:
             raise MonitorFailure(f"index {index}: the leaf is not the canonical JSON of {sorted(LEAF_FIELDS)}")
         kind, subject = fields["type"], fields["public_id"]
-        if kind in RECORD_TYPES:
-            self._check_record(index, fields)
-        elif kind == "signing_key":
+        if not isinstance(kind, str) or not isinstance(subject, str) or not isinstance(fields["version"], int):
+            raise MonitorFailure(f"index {index}: the leaf's type, public_id or version has the wrong type")
+        if kind == "signing_key":
             self._check_key(index, fields)
-        else:
-            raise MonitorFailure(f"index {index}: unknown entry type {kind!r} for {subject}")
+        else:  # issued, corrected, revoked, or a later kind of record event: all name a credential version
+            self._check_record(index, fields)
 
     def record(self, public_id: str) -> dict | None:
         if public_id not in self._records:

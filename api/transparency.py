@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,10 +34,9 @@ from .context import iso
 from .db import for_update
 from .errors import RegistryError
 from .models import Certificate, LogEntry, LogHead, LogNode, SigningKey
-from .tlog import evidence, merkle, note, tiles
-from .verifier import public_key_from_multikey
+from .tlog import merkle, note, tiles
+from .verifier import credential_hash, public_key_from_multikey
 
-KINDS = ("issued", "corrected", "revoked", "signing_key")
 HEAD_ID = 1
 LEVEL_SHIFT = 48  # LogNode.id = level << 48 | index: room for 2**48 leaves
 MAX_ENTRIES = 256  # entries per page of /api/log/entries (one tile's worth)
@@ -51,8 +51,8 @@ def origin(base_url: str) -> str:
 
 
 def leaf_bytes(kind: str, public_id: str, version: int, at: dt.datetime, credential_hash: str) -> bytes:
-    if kind not in KINDS:
-        raise ValueError(f"unknown log entry type {kind!r}")
+    if not re.fullmatch(r"[a-z][a-z_]{0,19}", kind):
+        raise ValueError(f"invalid log entry type {kind!r}")
     return rfc8785.dumps(
         {"type": kind, "public_id": public_id, "version": version, "at": iso(at), "credential_hash": credential_hash}
     )
@@ -102,6 +102,7 @@ def append(
     return size
 
 
+# Credential-version events to leaf types; an event added later is logged under its own name.
 EVENT_KINDS = {"issue": "issued", "correct": "corrected", "revoke": "revoked"}
 
 
@@ -110,11 +111,11 @@ def log_credential_version(cert: Certificate, version) -> int:
     inside the same transaction. `credential_hash` is SHA-256 of the credential's RFC 8785 canonical JSON."""
     document = json.loads(version.document)
     return append(
-        EVENT_KINDS[version.event],
+        EVENT_KINDS.get(version.event, version.event),
         cert.public_id,
         version.version,
         version.created_at,
-        evidence.credential_hash(document),
+        credential_hash(document),
         certificate=cert,
     )
 

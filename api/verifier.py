@@ -2,10 +2,13 @@
 
 This module imports nothing of the registry server (only the standard library, `cryptography` and `rfc8785`), so it
 can be copied out and published alone. The server uses its encoding and proof functions to sign, so the two can
-never disagree.
+never disagree. Its transparency-log checks (`log_checks`) are a second, independent implementation of the formats
+the server writes with api/tlog/ (C2SP signed-note and tlog-checkpoint, RFC 9162 inclusion proofs); the tests hold
+each against the other.
 
     python -m api verify FILE [--key z6Mk...]... [--did-document FILE] [--status-list FILE]...
     python -m api verify --id GS-BC-H-26-1 --base https://registry.example
+    python -m api verify FILE --key z6Mk... --checkpoint CHECKPOINT --inclusion-proof PROOF.json   # and in the log
 
 Exit status: 0 the credential is valid, 1 it is not (bad signature, unknown or out-of-period key, revoked,
 superseded, malformed), 2 usage error (bad arguments, unreadable file, nothing fetched).
@@ -446,6 +449,120 @@ def verify_credential(
     return Report(checks, "valid")
 
 
+# -- transparency log -------------------------------------------------------------------------------------------
+#
+# A credential is in the registry's log when a leaf of the log names it and that leaf is in a signed checkpoint:
+# - the checkpoint is a C2SP signed note whose key name is its origin line; an Ed25519 signature line is
+#   "\u2014 <name> <base64(key hash || signature)>", key hash = SHA-256(name || "\n" || 0x01 || public key)[:4];
+# - the leaf is RFC 8785 JSON whose `credential_hash` is SHA-256 (hex) of the credential's RFC 8785 form;
+# - its RFC 9162 (section 2.1.3.2) inclusion proof leads from SHA-256(0x00 || leaf) to the checkpoint's root.
+
+NOTE_SIGNATURE_PREFIX = "\u2014 "
+
+
+def credential_hash(credential) -> str:
+    """What a log leaf records of a credential: SHA-256 (hex) of its RFC 8785 canonical JSON."""
+    return hashlib.sha256(jcs(credential)).hexdigest()
+
+
+def open_log_checkpoint(signed: str, public_keys: list[bytes]) -> tuple[str, int, bytes]:
+    """(origin, tree size, root hash) of a checkpoint signed by one of the keys; ValueError otherwise."""
+    if not isinstance(signed, str) or "\n\n" not in signed or not signed.endswith("\n"):
+        raise ValueError("not a signed note")
+    cut = signed.rindex("\n\n")
+    text, signature_lines = signed[: cut + 1], signed[cut + 2 :].split("\n")[:-1]
+    lines = text.split("\n")[:-1]
+    if len(lines) < 3 or not lines[0] or not lines[1].isdigit() or (lines[1] != "0" and lines[1][0] == "0"):
+        raise ValueError("the note is not a checkpoint (origin, tree size, root hash)")
+    origin, size = lines[0], int(lines[1])
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except ValueError:
+        raise ValueError("the checkpoint's root hash is not base64") from None
+    if len(root) != 32:
+        raise ValueError("the checkpoint's root hash is not 32 bytes")
+    hashes = {
+        hashlib.sha256(origin.encode() + b"\n\x01" + key).digest()[:4]: key for key in public_keys if len(key) == 32
+    }
+    for line in signature_lines:
+        if not line.startswith(NOTE_SIGNATURE_PREFIX):
+            raise ValueError("malformed signature line")
+        name, _, payload = line[len(NOTE_SIGNATURE_PREFIX) :].partition(" ")
+        try:
+            raw = base64.b64decode(payload, validate=True)
+        except ValueError:
+            raise ValueError("malformed signature line") from None
+        if name != origin or raw[:4] not in hashes:
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(hashes[raw[:4]]).verify(raw[4:], text.encode("utf-8"))
+        except InvalidSignature:
+            raise ValueError(f"invalid signature by the key {raw[:4].hex()}") from None
+        return origin, size, root
+    raise ValueError("no signature by a trusted key")
+
+
+def inclusion_root(index: int, size: int, leaf: bytes, proof: list[bytes]) -> bytes:
+    """RFC 9162 section 2.1.3.2: the root the leaf and its inclusion proof lead to; ValueError if malformed."""
+    if not 0 <= index < size or any(len(h) != 32 for h in proof):
+        raise ValueError(f"no leaf {index} in a tree of size {size}")
+    fn, sn = index, size - 1
+    result = hashlib.sha256(b"\x00" + leaf).digest()
+    for sibling in proof:
+        if sn == 0:
+            raise ValueError("the inclusion proof is too long")
+        if fn & 1 or fn == sn:
+            result = hashlib.sha256(b"\x01" + sibling + result).digest()
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            result = hashlib.sha256(b"\x01" + result + sibling).digest()
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ValueError("the inclusion proof is too short")
+    return result
+
+
+def log_checks_for(credential, signed_checkpoint: str, proof, public_keys: list[bytes]) -> list[Check]:
+    """Is the credential in the signed checkpoint? `proof` is an /api/cert/log answer or one of its entries."""
+    try:
+        origin, size, root = open_log_checkpoint(signed_checkpoint, public_keys)
+    except ValueError as exc:
+        return [Check("log checkpoint", False, str(exc))]
+    checks = [Check("log checkpoint", True, f"signed checkpoint of {origin}, size {size}")]
+    entries = proof.get("entries") if isinstance(proof, dict) and "entries" in proof else [proof]
+    wanted = credential_hash(credential)
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            leaf = base64.b64decode(entry["leaf"], validate=True)
+            fields = json.loads(leaf)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not isinstance(fields, dict) or fields.get("credential_hash") != wanted:
+            continue
+        index = entry.get("index")
+        checks.append(
+            Check(
+                "log entry",
+                True,
+                f"entry {index} logs {fields.get('type')} of {fields.get('public_id')} version "
+                f"{fields.get('version')} at {fields.get('at')}",
+            )
+        )
+        try:
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise ValueError("the entry has no index")
+            hashes = [base64.b64decode(h, validate=True) for h in entry.get("hashes", [])]
+            ok = inclusion_root(index, size, leaf, hashes) == root
+            detail = f"entry {index} is in the tree of size {size}" if ok else "the proof leads to another root"
+        except (TypeError, ValueError) as exc:
+            ok, detail = False, f"entry {index}: {exc}"
+        return checks + [Check("log inclusion", ok, detail)]
+    return checks + [Check("log entry", False, f"no entry of the proof logs this credential (sha256 {wanted})")]
+
+
 # -- command line ------------------------------------------------------------------------------------------------
 
 USAGE_ERROR = 2
@@ -549,7 +666,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--id", help="online: the public record id, e.g. GS-BC-H-26-1")
     parser.add_argument("--version", type=int, help="online: a credential version (default: the latest)")
     parser.add_argument("--base", help="online: the registry's URL, e.g. https://registry.example")
+    parser.add_argument(
+        "--checkpoint", metavar="FILE", help="a saved signed checkpoint of the registry's transparency log"
+    )
+    parser.add_argument(
+        "--inclusion-proof",
+        metavar="FILE",
+        help="a saved /api/cert/log answer (or one of its entries): checks the credential is in that checkpoint",
+    )
     return parser
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"{path} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text") from exc
+
+
+def _log_evidence(args) -> tuple[str, object] | None:
+    """The transparency-log files (`log_checks_for` checks them), or None when not asked for."""
+    if not args.checkpoint and not args.inclusion_proof:
+        return None
+    if not (args.checkpoint and args.inclusion_proof):
+        raise UsageError("--checkpoint and --inclusion-proof go together")
+    return _read_text(args.checkpoint), _read_json(args.inclusion_proof)
 
 
 def main(argv=None, out=None) -> int:
@@ -563,6 +711,7 @@ def main(argv=None, out=None) -> int:
             credential, keys, lists, issuer = _online(args)
         else:
             credential, keys, lists, issuer = _offline(args)
+        log_files = _log_evidence(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -570,10 +719,18 @@ def main(argv=None, out=None) -> int:
     subject = credential.get("credentialSubject") if isinstance(credential, dict) else None
     if isinstance(subject, dict) and subject.get("public_id"):
         print(f"credential  {subject['public_id']}  {credential.get('id', '')}", file=out)
-    for check in report.checks:
+    log_checks: list[Check] = []
+    if log_files is not None:
+        raw_keys = [public_key_from_multikey(key.public_key_multibase) for key in keys]
+        log_checks = log_checks_for(credential, *log_files, raw_keys)
+    for check in report.checks + log_checks:
         mark = {True: "pass", False: "FAIL", None: "skip"}[check.ok]
         print(f"{mark}  {check.name}: {check.detail}", file=out)
     print(f"result: {report.status}", file=out)
+    if log_files is not None:
+        logged = all(check.ok for check in log_checks)
+        print(f"log: {'included in the signed checkpoint' if logged else 'NOT shown to be in the log'}", file=out)
+        return 0 if report.valid and logged else 1
     return 0 if report.valid else 1
 
 

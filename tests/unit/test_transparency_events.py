@@ -5,14 +5,16 @@ refused submission appends nothing, and a record's entries come with proofs agai
 from __future__ import annotations
 
 import base64
+import io
 import json
 import threading
 
 import pytest
 
-from api import certificates, transparency
+from api import certificates, transparency, verifier
 from api.models import Certificate, CredentialVersion, LogEntry
-from api.tlog import evidence, merkle, note
+from api.tlog import merkle, note
+from api.verifier import credential_hash, log_checks_for
 
 from .support import assert_error, redeem, submission
 from .test_certificates_concurrency import race
@@ -49,7 +51,7 @@ def test_fifty_concurrent_issuances_append_fifty_consecutive_leaves(ctx, paid_to
         cert = Certificate.get(Certificate.public_id == row.subject)
         fields = leaf_fields(row)
         assert fields["type"] == "issued" and fields["version"] == 1 and row.certificate_id == cert.id
-        assert fields["credential_hash"] == evidence.credential_hash(credential_of(cert, 1))
+        assert fields["credential_hash"] == credential_hash(credential_of(cert, 1))
     memory = merkle.MemoryTree()
     for row in rows:
         memory.append(bytes(row.leaf))
@@ -66,13 +68,13 @@ def test_issue_correct_revoke_each_append_one_leaf(ctx, issued, client):
     assert [(r.kind, r.version) for r in rows] == [("issued", 1), ("corrected", 2), ("revoked", 3)]
     assert transparency.head().size == before + 2
     for row in rows:
-        assert leaf_fields(row)["credential_hash"] == evidence.credential_hash(credential_of(cert, row.version))
+        assert leaf_fields(row)["credential_hash"] == credential_hash(credential_of(cert, row.version))
 
 
 def test_a_refused_submission_appends_nothing(ctx, issued, client, clock):
     token, cert = issued()
     size = transparency.head().size
-    assert_error(redeem(client, token, inception_date="1900-01-01"), 400, "invalid_field", "inception_date")
+    assert_error(redeem(client, token, inception_date="2026-02-30"), 400, "invalid_field", "inception_date")
     clock.advance(hours=25)
     assert redeem(client, token, agent_name="Too late").status_code == 409
     assert transparency.head().size == size
@@ -94,7 +96,34 @@ def test_a_record_answers_with_proofs_against_the_signed_checkpoint(ctx, issued,
         proof = [base64.b64decode(h) for h in entry["hashes"]]
         merkle.verify_inclusion(entry["index"], checkpoint.size, merkle.leaf_hash(leaf), proof, checkpoint.root_hash)
     credential = credential_of(cert, 2)
-    checks = evidence.check(credential, body["checkpoint"], body, [ctx.signing_keys.public_key()])
-    assert [(c.name, c.ok) for c in checks] == [("checkpoint", True), ("leaf", True), ("inclusion", True)]
+    checks = log_checks_for(credential, body["checkpoint"], body, [ctx.signing_keys.public_key()])
+    assert [(c.name, c.ok) for c in checks] == [("log checkpoint", True), ("log entry", True), ("log inclusion", True)]
     assert_error(client.simulate_get("/api/cert/log", params={"id": "GS-BC-H-26-Z"}), 404, "not_found")
     assert_error(client.simulate_get("/api/cert/log"), 400, "missing_id")
+
+
+def test_the_offline_verifier_finds_a_real_credential_in_the_log(ctx, issued, client, tmp_path):
+    _, cert = issued()
+    issued()
+    credential = client.simulate_get("/api/cert/credential", params={"id": cert.public_id}).json
+    answer = client.simulate_get("/api/cert/log", params={"id": cert.public_id}).json
+    (tmp_path / "credential.json").write_text(json.dumps(credential))
+    (tmp_path / "checkpoint").write_text(answer["checkpoint"])
+    (tmp_path / "proof.json").write_text(json.dumps(answer))
+    key = ctx.signing_keys.current().public_key_multibase
+    out = io.StringIO()
+    code = verifier.main(
+        [
+            str(tmp_path / "credential.json"),
+            "--key",
+            key,
+            "--checkpoint",
+            str(tmp_path / "checkpoint"),
+            "--inclusion-proof",
+            str(tmp_path / "proof.json"),
+        ],
+        out,
+    )
+    assert code == 0, out.getvalue()
+    assert "log: included in the signed checkpoint" in out.getvalue()
+    assert f"logs issued of {cert.public_id} version 1" in out.getvalue()

@@ -36,7 +36,7 @@ def test_leaf_bytes_are_canonical_json_of_public_data():
         b'"type":"corrected","version":2}'
     )
     with pytest.raises(ValueError):
-        transparency.leaf_bytes("edited", "GS-BC-H-26-1", 2, AT, "00")
+        transparency.leaf_bytes("Edited!", "GS-BC-H-26-1", 2, AT, "00")
 
 
 def test_origin_is_the_host_and_log_path():
