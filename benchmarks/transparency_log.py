@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api import transparency  # noqa: E402
 from api.db import is_sqlite, open_database, write_transaction  # noqa: E402
 from api.migrations import migrate  # noqa: E402
-from api.models import LogEntry, LogHead, LogNode  # noqa: E402
+from api.models import LogEntry, LogHead, LogNode, bind_models  # noqa: E402
 from api.tlog import merkle  # noqa: E402
 
 AT = dt.datetime(2026, 11, 25, 10, 0, 0)
@@ -108,6 +108,7 @@ def open_fresh(url: str | None, size: int, workdir: Path):
         if tables:
             db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
     migrate(db)
+    bind_models(db)
     return db
 
 
