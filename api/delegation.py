@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import links
+from . import links, rules
 from .context import Context, iso
 from .crypto import new_agent_token, normalize_agent_token, normalize_token
 from .db import for_update, write_transaction
@@ -57,7 +57,9 @@ def resolve(ctx: Context, raw_token) -> Credential:
     """The credential a request presents, or the refusal: missing, malformed, unknown, or a revoked or locked-out
     agent token. The holder's token is refused later, by the rule it meets (not paid, revoked, windows)."""
     if raw_token is None or (isinstance(raw_token, str) and not raw_token.strip()):
-        raise RegistryError("missing_token", "A token is required: the purchase token (GSTK-…) or an agent token.")
+        raise RegistryError(
+            "missing_token", f"A token is required: the purchase token ({rules.TOKEN_PREFIX}…) or an agent token."
+        )
     text = raw_token if isinstance(raw_token, str) else None
     holder_token = normalize_token(text)
     if holder_token is not None:
@@ -68,7 +70,9 @@ def resolve(ctx: Context, raw_token) -> Credential:
     agent_token = normalize_agent_token(text)
     if agent_token is None:
         raise RegistryError(
-            "invalid_token", "That is not a GhostShell token: a purchase token (GSTK-…) or an agent token (GSAT-…)."
+            "invalid_token",
+            f"That is not a GhostShell token: a purchase token ({rules.TOKEN_PREFIX}…) or an agent token "
+            f"({rules.AGENT_TOKEN_PREFIX}…).",
         )
     row = AgentToken.get_or_none(AgentToken.token_hash == ctx.keyring.agent_token_hash(agent_token))
     if row is None:

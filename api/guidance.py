@@ -123,8 +123,9 @@ def rule_sentences() -> list[str]:
         f"Corrections are accepted for {rules.CORRECTION_WINDOW_HOURS} hours after the first submission, "
         f"at most {rules.MAX_SUBMISSIONS} submissions in all, the first included; then the record is permanent.",
         "A correction sends only the fields it changes; fields not sent are kept.",
-        "Who submits is decided by the token, not by a field: an agent token (GSAT-) submits as the agent and the "
-        "public id carries A; the holder's purchase token (GSTK-) submits as human and the id carries H.",
+        f"Who submits is decided by the token, not by a field: an agent token ({rules.AGENT_TOKEN_PREFIX}) submits "
+        "as the agent and the public id carries A; the holder's purchase token "
+        f"({rules.TOKEN_PREFIX}) submits as human and the id carries H.",
         "An agent token stops working when the holder locks agent edits or revokes it (403).",
         "A refused submission consumes nothing; errors are JSON {error, message, field?}.",
         "Text fields are single lines: control characters and bidirectional overrides are refused.",

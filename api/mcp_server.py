@@ -21,14 +21,16 @@ import requests
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 
-from . import definition, guidance
+from . import definition, guidance, public_id, rules
 
 SERVER_NAME = "ghostshell-registry"
 TIMEOUT_SECONDS = 20
 _TOKEN = {
     "type": "string",
-    "description": "The agent token (GSAT-…) the holder gave the agent, or the holder's purchase token (GSTK-…).",
+    "description": f"The agent token ({rules.AGENT_TOKEN_PREFIX}…) the holder gave the agent, or the holder's purchase "
+    f"token ({rules.TOKEN_PREFIX}…).",
 }
+_EXAMPLE_ID = public_id.export()["example"]
 
 
 def field_schema(field: definition.Field) -> dict:
@@ -60,7 +62,7 @@ def tools() -> list[types.Tool]:
         ),
         types.Tool(
             name="register",
-            description="The first submission: issues the birth certificate. Answers the public id (GS-BC-…).",
+            description=f"The first submission: issues the birth certificate. Answers the public id ({_EXAMPLE_ID}…).",
             input_schema={
                 "type": "object",
                 "properties": {"token": _TOKEN, **fields, "agent_handle": handle},
@@ -83,7 +85,7 @@ def tools() -> list[types.Tool]:
             description="The public redacted record of a public id.",
             input_schema={
                 "type": "object",
-                "properties": {"id": {"type": "string", "description": "A public id, e.g. GS-BC-A-26-1."}},
+                "properties": {"id": {"type": "string", "description": f"A public id, e.g. {_EXAMPLE_ID}."}},
                 "required": ["id"],
             },
         ),

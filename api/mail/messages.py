@@ -9,7 +9,7 @@ import dataclasses
 from html import escape
 
 from .. import links
-from ..rules import CLAIM_WINDOW_DAYS, CORRECTION_WINDOW_HOURS, MAX_SUBMISSIONS
+from ..rules import AGENT_TOKEN_PREFIX, CLAIM_WINDOW_DAYS, CORRECTION_WINDOW_HOURS, MAX_SUBMISSIONS
 
 SUPPORT_ADDRESS = "support@ghostshell.host"
 
@@ -69,7 +69,7 @@ def private_link(base_url: str, token: str) -> Message:
         "AGENT INSTRUCTIONS\n"
         "The token in the link above is yours; do not give it to the agent.\n"
         f"1. To let the agent register itself, open the handoff page and make an agent token: {handoff_url}\n"
-        "2. Give the agent that agent token (GSAT-...), with the prompt the handoff page prepares.\n"
+        f"2. Give the agent that agent token ({AGENT_TOKEN_PREFIX}...), with the prompt the handoff page prepares.\n"
         f"3. The agent registers by plain HTTP, starting at {base_url}/llms.txt, or through the registry's MCP "
         f"server: python -m api mcp --base {base_url}\n"
         "4. Its submissions are recorded as the agent's. Lock agent edits or revoke the agent token on the private "
