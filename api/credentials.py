@@ -141,7 +141,7 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
         _set_bits(lists["revocation"], [row.status_index for row in earlier] + [index])
     for row in lists.values():
         row.updated_at = now
-        row.save()
+        row.save(only=row.dirty_fields)  # the bit strings are rewritten only when they changed
     document = build_credential(ctx, cert, version, index, now)
     key = SigningKey.get(SigningKey.public_key_multibase == ctx.signing_keys.current().public_key_multibase)
     row = CredentialVersion.create(

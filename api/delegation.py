@@ -23,7 +23,7 @@ from .crypto import new_agent_token, normalize_agent_token, normalize_token
 from .db import for_update, write_transaction
 from .errors import RegistryError, invalid_field
 from .models import AgentToken, AuditEvent, Certificate, Purchase
-from .purchases import require_claimable
+from .purchases import BY_TOKEN_HASH, require_claimable
 from .states import Source
 
 HOLDER = "holder"
@@ -63,7 +63,7 @@ def resolve(ctx: Context, raw_token) -> Credential:
     text = raw_token if isinstance(raw_token, str) else None
     holder_token = normalize_token(text)
     if holder_token is not None:
-        purchase = Purchase.get_or_none(Purchase.token_hash == ctx.keyring.token_hash(holder_token))
+        purchase = BY_TOKEN_HASH.first(ctx.keyring.token_hash(holder_token))
         if purchase is None:
             raise _unknown()
         return Credential(purchase, holder_token)

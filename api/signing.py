@@ -37,7 +37,7 @@ from collections.abc import Callable
 import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .db import for_update, write_transaction
+from .db import Prepared, for_update, write_transaction
 from .errors import RegistryError
 from .models import SigningKey
 from .verifier import multikey
@@ -108,6 +108,9 @@ def public_multikey(seed: bytes) -> str:
     return multikey(Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw())
 
 
+CURRENT_KEY = Prepared(SigningKey, lambda shape: SigningKey.select().where(SigningKey.valid_until.is_null()))
+
+
 class SigningKeys:
     def __init__(
         self,
@@ -147,7 +150,7 @@ class SigningKeys:
         """The configured key, checked against the database (and registered there when no key exists yet)."""
         if self._private is None:
             raise SigningKeyError("No signing key is configured: set GHOSTSHELL_SIGNING_KEY.")
-        row = SigningKey.get_or_none(SigningKey.valid_until.is_null())
+        row = CURRENT_KEY.first()  # every signature checks it: a statement written once (api/db.py)
         if row is None:
             return self._register_first()
         if row.public_key_multibase == self._multikey:

@@ -86,6 +86,11 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"nothing answered at {url}")
 
 
+def fail_with_log(work: Path, name: str, error: BaseException) -> None:
+    log = work / name
+    print(f"{error}\n--- {log}:\n" + (log.read_text()[-3000:] if log.exists() else "(no log)"), file=sys.stderr)
+
+
 class Servers:
     """The registry and the references, started and always stopped."""
 
@@ -402,6 +407,7 @@ def main() -> int:
         BASE_URL=base,
         GHOSTSHELL_SECRET_KEY="benchmark-secret-key-0123456789-abcdefghij",
         EMAIL_ENC_KEY=base64.b64encode(bytes(range(32))).decode(),
+        GHOSTSHELL_SIGNING_KEY=base64.b64encode(bytes(range(64, 96))).decode(),
         # A Stripe key keeps the local doubles out of the way; no route under load calls Stripe.
         STRIPE_SECRET_KEY="sk_test_benchmark",
         STRIPE_API_BASE="http://127.0.0.1:9",
@@ -441,8 +447,13 @@ def main() -> int:
             ],
             "reference.log",
         )
-        wait_for(base + "/api/health")
-        wait_for(reference + "/json")
+        try:
+            wait_for(base + "/api/health")
+            wait_for(reference + "/json")
+        except SystemExit as exc:
+            fail_with_log(work, "registry.log", exc)
+            fail_with_log(work, "reference.log", exc)
+            raise
         print(
             f"registry {base}, references {reference}; wrk -t2, {seconds:g} s per run, {rounds} round(s)\n", flush=True
         )
