@@ -7,8 +7,9 @@ refreshed from api/definition.py. Pelican renders the pages (pretty URLs, pages 
 site/pelicanconf.py), with that export and api/catalogue.json in the templates' context. Then every file under
 output/theme/ is renamed with a content hash (site.css -> site.3f9a1c2b4d.css) and the HTML is rewritten to
 match, so netlify.toml can cache /theme/* for a year while a changed file always gets a new URL. Stylesheets
-and scripts lose their comments and indentation on the way (a line-based pass, safe for this site's own code,
-which uses no template literals), to keep every page with its assets under 30 KB.
+lose their comments and indentation on the way; scripts are parsed and minified by calmjs.parse (an ES5 parser:
+the site's scripts are plain ES5, and a syntax error stops the build), with local names shortened, so every page
+with its assets stays within its byte budget (tests/unit/test_site_weight.py).
 """
 
 from __future__ import annotations
@@ -76,23 +77,16 @@ def _minify_css(text: str) -> str:
 
 
 def _minify_js(text: str, where: Path) -> str:
-    """Drop whole-line comments, indentation and blank lines; line breaks stay, so ASI is unaffected."""
-    if "`" in text:
-        raise SystemExit(f"{where}: template literals are not supported by the build's minifier")
-    kept, in_comment = [], False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if in_comment:
-            in_comment = "*/" not in stripped
-            continue
-        if stripped.startswith("/*"):
-            in_comment = "*/" not in stripped
-            if not in_comment and not stripped.endswith("*/"):
-                raise SystemExit(f"{where}: code after a block comment on one line: {stripped}")
-            continue
-        if stripped and not stripped.startswith("//"):
-            kept.append(stripped)
-    return "\n".join(kept) + "\n"
+    """Parse as ES5 and print minified, local names shortened (top-level names are shared between scripts)."""
+    from calmjs.parse import es5
+    from calmjs.parse.exceptions import ECMASyntaxError
+    from calmjs.parse.unparsers.es5 import minify_print
+
+    try:
+        program = es5(text)
+    except ECMASyntaxError as error:
+        raise SystemExit(f"{where}: not valid ES5 (the site's scripts are plain ES5): {error}") from None
+    return minify_print(program, obfuscate=True, obfuscate_globals=False) + "\n"
 
 
 def _fingerprint(output: Path) -> dict[str, str]:

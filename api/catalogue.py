@@ -45,4 +45,7 @@ def canonical_family(value: str) -> str | None:
 def display_core(family: str, exact: str) -> str:
     """The public one-line cognitive core: `Family/Exact`, or the family alone when exact is empty."""
     shown = family if family in (UNDISCLOSED, PREFER_NOT_TO_SAY) else "".join(family.split())
+    company, slash, model = exact.partition("/")
+    if slash and "".join(company.split()).lower() == shown.lower() and model.strip():
+        exact = model.strip()  # "OpenAI" + "OpenAI/gpt-oss-120b" reads OpenAI/gpt-oss-120b, not OpenAI/OpenAI/...
     return f"{shown}/{exact}" if exact else shown

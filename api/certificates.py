@@ -388,6 +388,7 @@ def token_status(ctx: Context, raw_token) -> dict:
         "lock_reason": reason,
         "lock_reason_text": records.LOCK_REASON_TEXT.get(reason),
         "lock_at": iso(records.correction_deadline(cert)),
+        "locked_since": iso(records.locked_since(cert, now)),
         "edits_used": cert.edit_count,
         "edits_left": records.edits_left(cert, now),
         "max_submissions": rules.MAX_SUBMISSIONS,

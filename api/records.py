@@ -137,6 +137,16 @@ def lock_state(cert: Certificate, now: dt.datetime) -> str | None:
     return None
 
 
+def locked_since(cert: Certificate, now: dt.datetime) -> dt.datetime | None:
+    """When the record stopped accepting corrections: the end of the window, or the submission that used the
+    last one. Never a time still to come (the window's end, while it is open, is `lock_at`)."""
+    if lock_state(cert, now) is None:
+        return None
+    if cert.edit_count >= rules.MAX_SUBMISSIONS:  # the cap was reached first, whatever the clock says now
+        return min(cert.last_edited_at, correction_deadline(cert))
+    return correction_deadline(cert)
+
+
 def edits_left(cert: Certificate, now: dt.datetime) -> int:
     if lock_state(cert, now):
         return 0
@@ -207,6 +217,7 @@ def private_view(cert: Certificate, base_url: str, now: dt.datetime) -> dict:
             "locked": reason is not None,
             "lock_reason": reason,
             "lock_at": iso(correction_deadline(cert)),
+            "locked_since": iso(locked_since(cert, now)),
             "hash_version": cert.hash_version,
             "record_nonce": cert.record_nonce,
             "record_hash_input": record_hash_input(cert),

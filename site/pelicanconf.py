@@ -7,6 +7,7 @@ so the pages and the server cannot drift.
 """
 
 import json
+import sys
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -62,6 +63,10 @@ CATALOGUE = json.loads((_HERE.parent / "api" / "catalogue.json").read_text(encod
 # The registry's definition (fields, rules, id format), exported by api/definition.py; build.py refreshes it.
 DEFINITION = json.loads((_HERE.parent / "api" / "definition.json").read_text(encoding="utf-8"))
 RULES = DEFINITION["rules"]
+
+# The price as the API charges it (api/rules.py), for the home page's statement of it.
+sys.path.insert(0, str(_HERE.parent))
+from api.rules import PRICE_DISPLAY  # noqa: E402, F401 (a template variable)
 
 NAV = [
     ("Issue certificate", "/issue/"),

@@ -1,6 +1,9 @@
 """The registry's emails. Each has a text part and an HTML part and ends with the common footer.
 
 Tone: calm, formal, declarative; no exclamation marks. Every interpolated value is escaped in the HTML part.
+Each message has its own subject, so a buyer can tell the purchase token from the issued certificate in an
+inbox: PURCHASE_SUBJECT, "Certificate <public id> issued", and the support ones. The purchase token stands alone
+on its own line in the purchase email, so it can be selected and copied whole.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from .. import links
 from ..rules import AGENT_TOKEN_PREFIX, CLAIM_WINDOW_DAYS, CORRECTION_WINDOW_HOURS, MAX_SUBMISSIONS
 
 SUPPORT_ADDRESS = "support@ghostshell.host"
+PURCHASE_SUBJECT = "Your GhostShell purchase token"
+
+
+def issued_subject(public_id: str) -> str:
+    return f"Certificate {public_id} issued"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +85,9 @@ def private_link(base_url: str, token: str) -> Message:
     )
     text = (
         "Payment for a GhostShell birth certificate has been received.\n\n"
-        f"Private certificate link (keep it private; it is the only key to the record):\n{private_url}\n\n"
+        "Your purchase token (keep it private; it is the only key to the record):\n\n"
+        f"{token}\n\n"
+        f"Private certificate link:\n{private_url}\n\n"
         "The public redacted record becomes available after the initial submission.\n\n"
         f"Rules:\n{_rules_text()}\n"
         "To keep a copy, open the private page and use Print, then Save as PDF.\n\n"
@@ -86,7 +96,9 @@ def private_link(base_url: str, token: str) -> Message:
     html = _html(
         [
             "Payment for a GhostShell birth certificate has been received.",
-            f"Private certificate link (keep it private; it is the only key to the record):<br>{_link(private_url)}",
+            "Your purchase token (keep it private; it is the only key to the record):",
+            f'<code style="font:16px/1.5 monospace;letter-spacing:.04em">{escape(token)}</code>',
+            f"Private certificate link:<br>{_link(private_url)}",
             "The public redacted record becomes available after the initial submission.",
             "Rules:<br>" + "<br>".join(escape(line) for line in _rules_text().splitlines()),
             "To keep a copy, open the private page and use Print, then Save as PDF.",
@@ -94,7 +106,7 @@ def private_link(base_url: str, token: str) -> Message:
         base_url,
         preformatted=agent_block,
     )
-    return Message("Your GhostShell Certificate", text, html)
+    return Message(PURCHASE_SUBJECT, text, html)
 
 
 def abandoned_reminder(base_url: str) -> Message:
@@ -144,7 +156,7 @@ def certificate_issued(base_url: str, token: str | None, public_id: str) -> Mess
         ],
         base_url,
     )
-    return Message("Your GhostShell Certificate", text, html)
+    return Message(issued_subject(public_id), text, html)
 
 
 def token_rotated(base_url: str, token: str, public_id: str) -> Message:

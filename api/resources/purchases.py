@@ -5,15 +5,29 @@ from __future__ import annotations
 import falcon
 
 from .. import links, purchases
+from ..errors import RegistryError
 from .common import Resource, is_form, read_fields
 
 HANDOFF_COOKIE = "gs_handoff"
 HANDOFF_COOKIE_PATH = "/api/cert/handoff-token"
 HANDOFF_COOKIE_SECONDS = 2 * 24 * 3600
 
+# A browser without JavaScript posts the issue page's form itself. A refusal then comes back as that page with
+# its message (shown by the page's CSS for the fragment's target), never as raw JSON.
+FORM_ERROR_PAGES = {"invalid_email": "/issue/#email-invalid"}
+FORM_ERROR_DEFAULT = "/issue/#checkout-failed"
+
 
 class Checkout(Resource):
     def on_post(self, req, resp):
+        try:
+            self._start(req, resp)
+        except RegistryError as error:
+            if not is_form(req):
+                raise
+            raise falcon.HTTPSeeOther(FORM_ERROR_PAGES.get(error.code, FORM_ERROR_DEFAULT)) from None
+
+    def _start(self, req, resp):
         self.limit(req, "checkout")
         fields = read_fields(req)
         started = purchases.start_checkout(self._ctx, fields.get("recovery_email"))

@@ -795,6 +795,7 @@ main { max-width: 30rem; margin: 3rem auto; background: #fff; border: 1px solid 
 h1 { font-size: 1.4rem; margin: 1.4rem 0 .4rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .4rem 1rem; }
 dt { font-weight: bold; } dd { margin: 0; overflow-wrap: anywhere; }
+code { overflow-wrap: anywhere; }
 .actions { display: flex; gap: 1rem; margin-top: 1.6rem; }
 button { font: inherit; padding: .5rem 1.4rem; border: 1px solid #1d1d1b; background: #1d1d1b; color: #fff; }
 button.secondary { background: #fff; color: #1d1d1b; }
@@ -819,15 +820,26 @@ def _send_page(resp: falcon.Response, status: int, title: str, body: str) -> Non
 
 
 def _not_open_page(resp: falcon.Response, session: dict[str, Any]) -> None:
-    reason = {"complete": "has already been paid", "expired": "has expired"}.get(session["status"], "is no longer open")
-    _send_page(
-        resp,
-        409,
-        "Checkout session not open",
-        f"<h1>This checkout session {reason}</h1>\n"
-        f"<p>Session <code>{html.escape(session['id'])}</code> cannot be paid any more. No payment was "
-        f"taken. Return to the registry to start again.</p>",
-    )
+    """What the hosted page says once a session cannot be paid (for instance after the back button from the
+    registry's post-payment page): paid sessions say so and link back to where the payment led; only sessions
+    that were never paid say that no payment was taken."""
+    session_id = html.escape(session["id"])
+    if session["status"] == "complete":
+        back = (session.get("success_url") or "").replace("{CHECKOUT_SESSION_ID}", session["id"])
+        body = (
+            "<h1>This checkout session has already been paid</h1>\n"
+            f"<p>Session <code>{session_id}</code> is complete; it cannot be paid twice.</p>"
+        )
+    else:
+        reason = "has expired" if session["status"] == "expired" else "is no longer open"
+        back = session.get("cancel_url") or ""
+        body = (
+            f"<h1>This checkout session {reason}</h1>\n"
+            f"<p>Session <code>{session_id}</code> cannot be paid any more. No payment was taken.</p>"
+        )
+    if back:
+        body += f'\n<p><a href="{html.escape(back)}">Return to the registry</a></p>'
+    _send_page(resp, 409, "Checkout session not open", body)
 
 
 class _PayPage:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import requests
 from playwright.sync_api import Page, expect
 
-PRIVATE_LINK_SUBJECT = "Your GhostShell Certificate"
+PRIVATE_LINK_SUBJECT = "Your GhostShell purchase token"
 PRIVATE_LINK_OPENING = "Payment for a GhostShell birth certificate has been received."
 ISSUED_OPENING = "has been issued and entered in the registry."
 REMINDER_SUBJECT = "Complete your GhostShell Birth Certificate"

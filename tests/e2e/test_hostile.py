@@ -83,20 +83,20 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
     expect(page.locator("#p-issued")).to_be_visible()
     public_id = page.locator("#p-card").text_content()
     fields = "#p-fields"
-    expect(dd_after(page, fields, "agent_name")).to_have_text(name)
-    expect(dd_after(page, fields, "custodian")).to_have_text(HOSTILE)
-    expect(dd_after(page, fields, "geographic_location")).to_have_text(f"{HOSTILE}, {HOSTILE}, {HOSTILE}")
-    expect(dd_after(page, fields, "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, fields, "Agent name")).to_have_text(name)
+    expect(dd_after(page, fields, "Custodian")).to_have_text(HOSTILE)
+    expect(dd_after(page, fields, "Place of inception")).to_have_text(f"{HOSTILE}, {HOSTILE}, {HOSTILE}")
+    expect(dd_after(page, fields, "Cognitive core at inception")).to_have_text(f"Undisclosed/{core}")
     assert json.dumps(name) in page.locator("#p-hash-input").text_content()
     assert_nothing_injected(page)
 
     # The public record.
     page.goto(f"/r/{public_id}")
     record = "#record-fields"
-    expect(dd_after(page, record, "agent_name")).to_have_text(name)
-    expect(dd_after(page, record, "geographic_location")).to_have_text(f"{HOSTILE}, {HOSTILE}, {HOSTILE}")
-    expect(dd_after(page, record, "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
-    expect(dd_after(page, record, "custodian")).to_have_text("redacted")
+    expect(dd_after(page, record, "Agent name")).to_have_text(name)
+    expect(dd_after(page, record, "Place of inception")).to_have_text(f"{HOSTILE}, {HOSTILE}, {HOSTILE}")
+    expect(dd_after(page, record, "Cognitive core at inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, record, "Custodian")).to_have_text("redacted")
     assert page.title() == f"{public_id} · Public record · GhostShell Registry"
     assert_nothing_injected(page)
 
@@ -128,7 +128,7 @@ def test_markup_in_every_text_field_is_shown_as_text(page: Page, registry, no_di
     page.click("#submit")
     page.wait_for_url(re.compile(r"/r/GS-BC-A-"))
     page.goto(purchase.private_path)
-    expect(dd_after(page, fields, "amendments (24h)")).to_have_text("Human: 0 · Agent: 2 · Total: 2")
+    expect(dd_after(page, fields, "Submissions")).to_have_text("Human: 0 · Agent: 2 · Total: 2")
     assert_nothing_injected(page)
 
 
@@ -195,7 +195,7 @@ def test_unknown_record_and_bad_tokens_have_clear_messages(page: Page, registry)
             "#token=GSTK-12345&by=human",
             "This is not a valid token. A token is GSTK- followed by 24 letters and digits.",
         ),
-        ("", "No registration token. Open the link from your email or the handoff page, or paste the token above."),
+        ("", "No purchase token. Open the link from the email, or paste the token into the first field below."),
     ]:
         page.goto("about:blank")
         page.goto("/register/" + fragment)
@@ -256,7 +256,9 @@ def test_expired_claim_window_and_closed_correction_window(page: Page, registry)
     expect(page.locator("#p-edit-link")).to_have_attribute("aria-disabled", "true")
     page.goto(issued.register_path())
     expect(page.locator("#lock-banner")).to_be_visible()
-    expect(page.locator("#lock-reason")).to_have_text("The 24-hour correction window has ended.")
+    expect(page.locator("#lock-reason")).to_have_text(
+        "The 24-hour correction window has ended. The certificate can no longer be changed."
+    )
     expect(page.locator("#register-form")).to_be_hidden()
     assert redeem(registry, issued.token, 409, agent_name="Too late").json()["error"] == "correction_window_closed"
 
@@ -270,7 +272,7 @@ def test_revoked_certificate(page: Page, registry):
     assert revoked.returncode == 0, revoked.stderr
 
     page.goto(f"/r/{public_id}")
-    expect(dd_after(page, "#record-fields", "status")).to_have_text("REVOKED")
+    expect(dd_after(page, "#record-fields", "Status")).to_have_text("REVOKED")
     expect(page.locator("#record-stamp")).to_have_text("Revoked")
     page.goto(purchase.private_path)
     expect(page.locator("#p-revoked")).to_be_visible()

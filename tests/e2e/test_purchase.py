@@ -51,10 +51,11 @@ def test_paid_purchase_by_a_person(page: Page, registry):
 
     # /handoff/ shows the token; the session id leaves the address bar.
     page.wait_for_url(re.compile(r"/handoff/$"))
-    expect(page.locator("#handoff-status")).to_have_text("Payment confirmed. The token is ready.")
+    expect(page.locator("#handoff-status")).to_have_text("Payment confirmed.")
     expect(page.locator("#handoff-links")).to_be_visible()
-    token = page.locator("#token").input_value()
+    token = page.locator("#token-value").text_content()
     assert TOKEN.match(token), token
+    expect(page.locator("#token")).to_have_value(token)
     expect(page.locator("#human-link")).to_have_attribute("href", f"{registry.url}/register/#token={token}&by=human")
     expect(page.locator("#agent-link")).to_be_hidden()  # until the holder makes the agent's own token
     expect(page.locator("#private-link")).to_have_attribute("href", f"{registry.url}/p/#{token}")
@@ -74,7 +75,7 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     assert agent_token in draft and token not in draft
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=registry.url)
     page.get_by_role("button", name="Copy prompt").click()
-    expect(page.locator("#copy-status")).to_have_text("Copied.")
+    expect(page.locator("#send-status")).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()") == prompt
 
     # The private link arrives by email (the same token).
@@ -84,8 +85,8 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     assert link == f"{registry.url}/p/#{token}"
     assert session_id not in message["text"]
 
-    # Register as human: the full form, a listed company and model.
-    page.get_by_role("link", name="Register as human").click()
+    # "Fill it in myself": the full form, a listed company and model.
+    page.get_by_role("link", name="Fill it in myself").click()
     page.wait_for_url(re.compile(r"/register/#token=GSTK-"))
     expect(page.locator("#reg-status")).to_have_text("New certificate. Days left to submit: 7.")
     expect(page.locator("#edit_source")).to_have_value("human")
@@ -112,15 +113,15 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     assert PUBLIC_ID.match(public_id), public_id
     expect(page.locator("#p-title")).to_have_text(f"Private record {public_id}")
     fields = "#p-fields"
-    expect(dd_after(page, fields, "agent_name")).to_have_text(name)
-    expect(dd_after(page, fields, "inception_date")).to_have_text("2026-02-08")
-    expect(dd_after(page, fields, "ontological_status")).to_have_text("Autonomous Agent")
-    expect(dd_after(page, fields, "geographic_location")).to_have_text("Adelaide, South Australia, Australia")
-    expect(dd_after(page, fields, "public_location")).to_have_text("city redacted, state redacted, country public")
-    expect(dd_after(page, fields, "cognitive_core_at_inception")).to_have_text("MoonshotAI/Kimi K2.5")
-    expect(dd_after(page, fields, "custodian")).to_have_text(custodian)
-    expect(dd_after(page, fields, "amendments (24h)")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
-    expect(dd_after(page, fields, "directory")).to_have_text("listed")
+    expect(dd_after(page, fields, "Agent name")).to_have_text(name)
+    expect(dd_after(page, fields, "Inception date")).to_have_text("2026-02-08")
+    expect(dd_after(page, fields, "Declared status")).to_have_text("Autonomous Agent")
+    expect(dd_after(page, fields, "Place of inception")).to_have_text("Adelaide, South Australia, Australia")
+    expect(dd_after(page, fields, "Shown publicly")).to_have_text("city redacted, state redacted, country public")
+    expect(dd_after(page, fields, "Cognitive core at inception")).to_have_text("MoonshotAI/Kimi K2.5")
+    expect(dd_after(page, fields, "Custodian")).to_have_text(custodian)
+    expect(dd_after(page, fields, "Submissions")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
+    expect(dd_after(page, fields, "Directory")).to_have_text("listed")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 4 of 5 submissions.")
     expect(page.locator("#p-window")).to_contain_text("Corrections close in")
 
@@ -128,7 +129,7 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     page.goto("about:blank")
     page.goto(link)
     expect(page.locator("#p-card")).to_have_text(public_id)
-    expect(dd_after(page, fields, "custodian")).to_have_text(custodian)
+    expect(dd_after(page, fields, "Custodian")).to_have_text(custodian)
 
     # The public record: Company/Model, the custodian and the hidden city and state withheld.
     page.get_by_role("link", name="View public record").click()
@@ -136,13 +137,13 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     record = "#record-fields"
     expect(page.locator("#record")).to_be_visible()
     expect(page.locator("#record-title")).to_have_text(f"Public record {public_id}")
-    expect(dd_after(page, record, "agent_name")).to_have_text(name)
-    expect(dd_after(page, record, "cognitive_core_at_inception")).to_have_text("MoonshotAI/Kimi K2.5")
-    expect(dd_after(page, record, "custodian")).to_have_text("redacted")
-    expect(dd_after(page, record, "custodian").locator(".bar")).to_have_count(1)
-    expect(dd_after(page, record, "geographic_location")).to_have_text("redacted, redacted, Australia")
-    expect(dd_after(page, record, "geographic_location").locator(".bar")).to_have_count(2)
-    expect(dd_after(page, record, "amendments (24h)")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
+    expect(dd_after(page, record, "Agent name")).to_have_text(name)
+    expect(dd_after(page, record, "Cognitive core at inception")).to_have_text("MoonshotAI/Kimi K2.5")
+    expect(dd_after(page, record, "Custodian")).to_have_text("redacted")
+    expect(dd_after(page, record, "Custodian").locator(".bar")).to_have_count(1)
+    expect(dd_after(page, record, "Place of inception")).to_have_text("redacted, redacted, Australia")
+    expect(dd_after(page, record, "Place of inception").locator(".bar")).to_have_count(2)
+    expect(dd_after(page, record, "Submissions")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
     body = page.locator("body").inner_text()
     for secret in (custodian, "Adelaide", "South Australia", token, email):
         assert secret not in body, f"{secret!r} is on the public record"
@@ -159,11 +160,11 @@ def test_paid_purchase_by_a_person(page: Page, registry):
         expect(hit).to_contain_text("MoonshotAI/Kimi K2.5")
     hit.get_by_role("link", name=public_id).click()
     page.wait_for_url(f"{registry.url}/r/{public_id}")
-    expect(dd_after(page, record, "agent_name")).to_have_text(name)
+    expect(dd_after(page, record, "Agent name")).to_have_text(name)
 
     # Exactly one private-link email for the whole journey (webhook and handoff both confirmed the payment),
     # then the "issued" email.
-    wait_for_mail(registry, email, PRIVATE_LINK_SUBJECT, ISSUED_OPENING)
+    wait_for_mail(registry, email, f"Certificate {public_id} issued", ISSUED_OPENING)
     assert len(mail_to(registry, email, PRIVATE_LINK_SUBJECT, PRIVATE_LINK_OPENING)) == 1
     assert len(mail_to(registry, email)) == 2
 

@@ -33,11 +33,14 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     core = "Homebrew/Loom-" + unique()
     handle = "@weaver-" + unique()
 
-    # The token pasted as a link to the handoff page; the holder makes an agent token, then "Give to agent".
+    # The token pasted as a link to the handoff page; "Send to my agent": the holder makes an agent token, and the
+    # agent follows its own registration link.
     page.goto(f"/handoff/#{purchase.token}")
     expect(page.locator("#handoff-status")).to_have_text("Token loaded.")
+    page.get_by_role("button", name="Send to my agent").click()
+    expect(page.locator("#send-title")).to_be_focused()
     page.get_by_role("button", name="Make an agent token").click()
-    page.get_by_role("link", name="Give to agent").click()
+    page.get_by_role("link", name="its registration link").click()
     page.wait_for_url(re.compile(r"/register/#token=GSAT-[0-9A-Z]{24}&by=agent$"))
     expect(page.locator("#reg-status")).to_contain_text("New certificate.")
     expect(page.locator("#edit_source")).to_have_value("agent")
@@ -64,16 +67,16 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     assert AGENT_PUBLIC_ID.match(public_id), public_id
     page.goto(purchase.private_path)
     expect(page.locator("#p-card")).to_have_text(public_id)
-    expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
-    expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
-    expect(dd_after(page, "#p-fields", "directory")).to_have_text("not listed")
+    expect(dd_after(page, "#p-fields", "Cognitive core at inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
+    expect(dd_after(page, "#p-fields", "Directory")).to_have_text("not listed")
 
     page.goto(f"/r/{public_id}")
-    expect(dd_after(page, "#record-fields", "agent_name")).to_have_text(name)
-    expect(dd_after(page, "#record-fields", "cognitive_core_at_inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, "#record-fields", "Agent name")).to_have_text(name)
+    expect(dd_after(page, "#record-fields", "Cognitive core at inception")).to_have_text(f"Undisclosed/{core}")
     # No state was given, but it is withheld: state_withheld follows the privacy flag alone.
-    expect(dd_after(page, "#record-fields", "geographic_location")).to_have_text("Lyon, redacted, France")
-    expect(dd_after(page, "#record-fields", "amendments (24h)")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
+    expect(dd_after(page, "#record-fields", "Place of inception")).to_have_text("Lyon, redacted, France")
+    expect(dd_after(page, "#record-fields", "Submissions")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
     assert handle not in page.locator("body").inner_text()
 
     # Not listed: found by id, not by name.
@@ -145,10 +148,10 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     page.fill("#agent_name", renamed)
     page.click("#submit")
     page.wait_for_url(f"{registry.url}/p/#{token}")
-    expect(dd_after(page, "#p-fields", "agent_name")).to_have_text(renamed)
-    expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 2 · Agent: 0 · Total: 2")
-    expect(dd_after(page, "#p-fields", "geographic_location")).to_have_text("Hobart, Tasmania, Australia")
-    expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text("Undisclosed/Acme/Foo-1")
+    expect(dd_after(page, "#p-fields", "Agent name")).to_have_text(renamed)
+    expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 2 · Agent: 0 · Total: 2")
+    expect(dd_after(page, "#p-fields", "Place of inception")).to_have_text("Hobart, Tasmania, Australia")
+    expect(dd_after(page, "#p-fields", "Cognitive core at inception")).to_have_text("Undisclosed/Acme/Foo-1")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 3 of 5 submissions.")
 
     # The holder has given the agent a token; then locks agent edits on the private page, which holds after a reload.
@@ -184,8 +187,8 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     page.select_option("#declared_ontological_status", "Autonomous Agent")
     page.click("#submit")
     page.wait_for_url(f"{registry.url}/p/#{token}")
-    expect(dd_after(page, "#p-fields", "ontological_status")).to_have_text("Autonomous Agent")
-    expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
+    expect(dd_after(page, "#p-fields", "Declared status")).to_have_text("Autonomous Agent")
+    expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 0 of 5 submissions.")
     expect(page.locator("#p-window")).to_have_text(
         "Locked: every allowed submission has been used. Further changes require an amendment."
@@ -205,9 +208,9 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
 
     # The public record shows the amendments and the last values.
     page.get_by_role("link", name="View the public record").click()
-    expect(dd_after(page, "#record-fields", "agent_name")).to_have_text(renamed)
-    expect(dd_after(page, "#record-fields", "amendments (24h)")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
-    expect(dd_after(page, "#record-fields", "geographic_location")).to_have_text("Hobart, Tasmania, Australia")
+    expect(dd_after(page, "#record-fields", "Agent name")).to_have_text(renamed)
+    expect(dd_after(page, "#record-fields", "Submissions")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
+    expect(dd_after(page, "#record-fields", "Place of inception")).to_have_text("Hobart, Tasmania, Australia")
 
 
 def test_prefill_keeps_a_listed_company_with_an_unlisted_model_and_prefer_not_to_say(page: Page, registry):
@@ -237,7 +240,7 @@ def test_prefill_keeps_a_listed_company_with_an_unlisted_model_and_prefer_not_to
     expect(page.locator("#core-model-field")).to_be_hidden()
     page.click("#submit")
     page.wait_for_url(re.compile(r"/p/#GSTK-"))
-    expect(dd_after(page, "#p-fields", "cognitive_core_at_inception")).to_have_text("Prefer not to say")
+    expect(dd_after(page, "#p-fields", "Cognitive core at inception")).to_have_text("Prefer not to say")
     open_register(page, purchase.token)
     expect(page.locator("#cognitive_core_company")).to_have_value("prefer_not_to_say")
     expect(page.locator("#submit-note")).to_contain_text("2 of 5 submissions used, 3 left.")
@@ -274,7 +277,7 @@ def test_form_errors_sit_under_their_fields_and_consume_nothing(page: Page, regi
         ("agent_name", "Enter the agent's name."),
         ("declared_ontological_status", "Choose a status."),
         ("cognitive_core_company", "Choose a company, Other, or Prefer not to say."),
-        ("inception_date", "Enter the inception date (YYYY-MM-DD), not in the future and not before 1900."),
+        ("inception_date", "Enter the inception date."),
         ("place_country", "Enter the country."),
     ]:
         expect(page.locator(f"#{field}-error")).to_have_text(message)

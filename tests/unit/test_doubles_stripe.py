@@ -508,3 +508,20 @@ def test_events_are_json_round_trippable(client, stripe_server, double):
     pay(stripe_server, session.id)
     (event,) = double.events
     assert json.loads(json.dumps(event))["data"]["object"]["status"] == "complete"
+
+
+def test_a_paid_session_page_says_paid_and_links_back(client, stripe_server):
+    """The back button from the registry's post-payment page lands here: it must not also say that no payment was
+    taken, and "Return to the registry" is a real link (to where the payment led)."""
+    paid = create(client)
+    assert pay(stripe_server, paid.id).status_code == 303
+    page = requests.get(f"{stripe_server.base}/pay/{paid.id}", timeout=10)
+    assert page.status_code == 409
+    assert "already been paid" in page.text and "No payment was taken" not in page.text
+    assert f'<a href="http://registry.test/paid/?session_id={paid.id}">Return to the registry</a>' in page.text
+    assert "code { overflow-wrap: anywhere; }" in page.text  # the long session id wraps at 360 px
+    expired = create(client)
+    client.v1.checkout.sessions.expire(expired.id)
+    late = requests.get(f"{stripe_server.base}/pay/{expired.id}", timeout=10)
+    assert "has expired" in late.text and "No payment was taken" in late.text
+    assert '<a href="http://registry.test/register/">Return to the registry</a>' in late.text

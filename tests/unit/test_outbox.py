@@ -21,7 +21,7 @@ def test_a_queued_message_is_sent_once_with_its_idempotency_key(ctx, deliver_mai
     assert len(received) == 1
     email = received[0]
     assert email["to"] == ["holder@example.com"]
-    assert email["subject"] == "Your GhostShell Certificate"
+    assert email["subject"] == "Your GhostShell purchase token"
     assert email["idempotency_key"] == "k/1"
     assert "/p/#GSTK-" in email["text"] and "/p/#GSTK-" in email["html"]
     assert "GhostShell Registry" in email["text"] and "transactional message" in email["text"]

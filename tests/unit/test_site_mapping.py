@@ -132,3 +132,12 @@ def test_round_trip_through_prefill(js, selection):
 )
 def test_round_trip_from_stored_fields(js, fields):
     assert js.to(*js.back(*fields)) == fields
+
+
+@pytest.mark.parametrize("typed", ["OpenAI/gpt-oss-120b", "openai / gpt-oss-120b", " OpenAI/ gpt-oss-120b "])
+def test_a_model_typed_with_its_company_does_not_repeat_the_company(js, typed):
+    """Company OpenAI, model Other, typed "OpenAI/gpt-oss-120b" once stored OpenAI/OpenAI/gpt-oss-120b."""
+    assert js.to("OpenAI", "other_model", typed) == ("OpenAI", "gpt-oss-120b")
+    assert js.to("Moonshot AI", "other_model", "MoonshotAI/Kimi K3") == ("Moonshot AI", "Kimi K3")
+    assert js.to("OpenAI", "other_model", "Acme/Foo-1") == ("OpenAI", "Acme/Foo-1")  # another company stays
+    assert js.to("other", "", "OpenAI/gpt-oss-120b") == ("Undisclosed", "OpenAI/gpt-oss-120b")

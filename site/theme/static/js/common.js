@@ -103,7 +103,11 @@ var GS = (function () {
 
   function formatDate(iso) { return iso ? String(iso).slice(0, 10) : ""; }
 
-  function normalizeRecordId(raw) { return String(raw || "").trim().toUpperCase().replace(/\s+/g, ""); }
+  /* "gs bc h 26 1" -> "GS-BC-H-26-1": spaces, dots and underscores become the id's own hyphens, so the address
+   * is the canonical one at once; ids typed without separators are made canonical by the record page. */
+  function normalizeRecordId(raw) {
+    return String(raw || "").trim().toUpperCase().replace(/[\s._-]+/g, "-").replace(/^-|-$/g, "");
+  }
 
   return {
     $: $, text: text, node: node, normalizeToken: normalizeToken,

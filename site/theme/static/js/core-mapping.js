@@ -23,6 +23,14 @@ function findCompany(catalogue, value) {
   return null;
 }
 
+/* "OpenAI/gpt-oss-120b" typed as the model of company OpenAI is the model gpt-oss-120b: the company is not
+ * stored twice (it would read OpenAI/OpenAI/gpt-oss-120b). Spacing and letter case of the company are ignored. */
+function withoutCompany(text, company) {
+  var slash = text.indexOf("/");
+  var squash = function (s) { return s.toLowerCase().replace(/\s+/g, ""); };
+  return slash > 0 && squash(text.slice(0, slash)) === squash(company) ? text.slice(slash + 1).trim() : text;
+}
+
 function toCoreFields(selection, catalogue) {
   var company = (selection && selection.company) || "";
   var model = (selection && selection.model) || "";
@@ -38,7 +46,7 @@ function toCoreFields(selection, catalogue) {
     return { cognitive_core_family: FAMILY_UNDISCLOSED, cognitive_core_exact: "" };
   }
   if (model === CORE_OTHER_MODEL) {
-    return { cognitive_core_family: listed.value, cognitive_core_exact: other };
+    return { cognitive_core_family: listed.value, cognitive_core_exact: withoutCompany(other, listed.value) };
   }
   return {
     cognitive_core_family: listed.value,

@@ -1,6 +1,7 @@
-/* Handoff page: after Stripe, fetch the token for this browser's checkout, then offer the links. For the agent,
- * the holder makes an agent token (POST /api/cert/agent-token); the agent link, prompt and email draft carry
- * that token, never the holder's. The purchase token is kept in sessionStorage (this tab only). */
+/* Handoff page: after Stripe, fetch the token for this browser's checkout and show it first, whole, with a copy
+ * button; then "Fill it in myself" (the register link) and "Send to my agent": the holder makes an agent token
+ * (POST /api/cert/agent-token); the agent link, prompt and email draft carry that token, never the holder's.
+ * The purchase token is kept in sessionStorage (this tab only). */
 "use strict";
 
 (function () {
@@ -16,6 +17,8 @@
   var draft = GS.$("email-draft");
   var forwardTo = GS.$("forward-to");
   var copyStatus = GS.$("copy-status");
+  var send = GS.$("send");
+  var sendStatus = GS.$("send-status");
   var current = null;
   var agent = null;
   var polls = 0;
@@ -82,10 +85,10 @@
       if (result.status === 201 && result.data.agent_token) {
         showAgent(result.data.agent_token, result.data.agent_url);
         GS.text(button, "Make a new agent token");
-        GS.say(copyStatus, result.data.replaced ? "A new agent token was made; the previous one no longer works." :
+        GS.say(sendStatus, result.data.replaced ? "A new agent token was made; the previous one no longer works." :
           "Agent token made. Give the link, the prompt or the email draft to the agent.", "ok");
       } else {
-        GS.say(copyStatus, GS.fallbackMessage(result, "The agent token could not be made."), "error");
+        GS.say(sendStatus, GS.fallbackMessage(result, "The agent token could not be made."), "error");
       }
     });
   }
@@ -99,9 +102,11 @@
     input.value = token;
     input.removeAttribute("aria-invalid");
     tokenError.hidden = true;
+    GS.text(GS.$("token-value"), token);
     GS.$("human-link").href = current.human;
     GS.$("private-link").href = current.private;
-    links.hidden = false;
+    links.hidden = send.hidden = false;
+    form.hidden = true;
     remember(token);
   }
 
@@ -118,7 +123,7 @@
       var data = result.data;
       if (result.status === 200 && data.token) {
         showToken(data.token, data);
-        GS.say(status, "Payment confirmed. The token is ready.", "ok");
+        GS.say(status, "Payment confirmed.", "ok");
         history.replaceState(null, "", "/handoff/");
       } else if (result.status === 202) {
         askForToken("Payment confirmed. The private link was emailed to the recovery address. " +
@@ -152,7 +157,7 @@
       input.setAttribute("aria-invalid", "true");
       GS.text(tokenError, "This is not a token. A token is GSTK- followed by 24 letters and digits.");
       tokenError.hidden = false;
-      links.hidden = true;
+      links.hidden = send.hidden = true;
       return;
     }
     showToken(token, {});
@@ -161,8 +166,13 @@
 
   forwardTo.addEventListener("input", function () { if (agent) draft.value = draftText(agent); });
   GS.$("make-agent-token").addEventListener("click", makeAgentToken);
-  GS.copyButton(GS.$("copy-prompt"), function () { return prompt.value; }, copyStatus);
-  GS.copyButton(GS.$("copy-draft"), function () { return draft.value; }, copyStatus);
+  GS.copyButton(GS.$("copy-token"), function () { return current.token; }, copyStatus);
+  GS.$("send-to-agent").addEventListener("click", function () {
+    send.scrollIntoView();
+    GS.$("send-title").focus();
+  });
+  GS.copyButton(GS.$("copy-prompt"), function () { return prompt.value; }, sendStatus);
+  GS.copyButton(GS.$("copy-draft"), function () { return draft.value; }, sendStatus);
   GS.$("retry").addEventListener("click", function () { polls = 0; loadSession(); });
   window.addEventListener("hashchange", function () { location.reload(); });
 

@@ -9,6 +9,7 @@
   var lock = GS.$("p-lock");
   var lockStatus = GS.$("p-lock-status");
   var token = null;
+  var issued = null;  // the public id just issued by the register page (#token=...&issued=<id>), shown once
   var timer = null;
 
   function row(label, value) {
@@ -69,19 +70,18 @@
     GS.$("p-public-link").href = "/r/" + encodeURIComponent(c.public_id);
     var a = c.amendments || {};
     fields.textContent = "";
-    row("public_record_id", c.public_id);
-    row("registration_date", GS.formatUTC(c.registration_date));
-    row("agent_name", c.agent_name || "Unknown Agent");
-    row("inception_date", GS.formatDate(c.inception_date));
-    row("ontological_status", c.declared_ontological_status || "Undisclosed");
-    row("geographic_location", fullPlace(c));
-    row("public_location", "city " + (c.show_city_public ? "public" : "redacted") + ", state " +
+    GS.text(GS.$("p-issue"), "Entered in the registry " + GS.formatUTC(c.registration_date) + ".");
+    row("Agent name", c.agent_name || "Unknown Agent");
+    row("Inception date", GS.formatDate(c.inception_date));
+    row("Declared status", c.declared_ontological_status || "Undisclosed");
+    row("Place of inception", fullPlace(c));
+    row("Shown publicly", "city " + (c.show_city_public ? "public" : "redacted") + ", state " +
       (c.hide_state_public ? "redacted" : "public") + ", country public");
-    row("cognitive_core_at_inception", c.cognitive_core);
-    row("custodian", c.custodian || "Undisclosed");
-    row("amendments (24h)", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
-    row("directory", c.listed ? "listed" : "not listed");
-    if (c.parent_record) row("parent_record", c.parent_record + (c.parent_record_status ? " (" + c.parent_record_status + ")" : ""));
+    row("Cognitive core at inception", c.cognitive_core);
+    row("Custodian", c.custodian || "Undisclosed");
+    row("Submissions", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
+    row("Directory", c.listed ? "listed" : "not listed");
+    if (c.parent_record) row("Parent record", c.parent_record + (c.parent_record_status ? " (" + c.parent_record_status + ")" : ""));
     GS.text(GS.$("p-hash"), "record_hash: sha256 " + (c.record_hash || ""));
     GS.text(GS.$("p-url"), "public_record: " + publicUrl);
     GS.text(GS.$("p-nonce"), c.record_nonce);
@@ -100,8 +100,12 @@
       countdown(c.lock_at);
     }
     lock.checked = !!c.lock_agent_edits;
+    // Once nothing can change, the agent lock has nothing left to guard.
+    lock.disabled = !!c.locked;
+    if (c.locked) GS.text(GS.$("p-lock-note"), "The record can no longer change, so this setting no longer applies.");
     status.hidden = true;
     loadAgentToken();
+    if (issued === c.public_id) showMoment(c.public_id, publicUrl);
   }
 
   // The agent's own token (made on the handoff page): its state, and the holder's revocation.
@@ -120,6 +124,29 @@
       line.appendChild(link);
       line.appendChild(document.createTextNode("."));
     });
+  }
+
+  // The moment of issue: the confirmation, the public link, copy, share and print. Shown once, then the address
+  // becomes the plain private link again.
+  function showMoment(publicId, publicUrl) {
+    var note = GS.$("p-moment-status");
+    var link = GS.$("p-moment-link");
+    GS.text(GS.$("p-moment-id"), publicId);
+    GS.text(link, publicUrl);
+    link.href = publicUrl;
+    GS.$("p-moment").hidden = false;
+    GS.$("p-moment-title").focus();
+    history.replaceState(null, "", "/p/#" + token);
+    GS.$("p-moment-copy").onclick = function () {
+      GS.copyText(publicUrl).then(function () { GS.text(note, "Link copied."); },
+        function () { GS.text(note, "Copying failed. The link is " + publicUrl); });
+    };
+    GS.$("p-moment-share").onclick = function () {
+      if (navigator.share) navigator.share({ title: "Certificate " + publicId, url: publicUrl }).catch(function () {});
+      else GS.copyText(publicUrl).then(function () { GS.text(note, "Sharing is not available here; the link was copied."); },
+        function () { GS.text(note, "The link is " + publicUrl); });
+    };
+    GS.$("p-moment-print").onclick = function () { window.print(); };
   }
 
   function showNotIssued(d) {
@@ -191,6 +218,7 @@
   function start() {
     ["p-issued", "p-not-issued", "p-revoked"].forEach(function (id) { GS.$(id).hidden = true; });
     token = GS.readTokenParams().token;
+    issued = GS.normalizeRecordId(new URLSearchParams(location.hash.slice(1)).get("issued"));
     tokenForm.hidden = !!token;
     if (token) load();
     else GS.say(status, location.hash ? "This link does not carry a valid token. Paste it below." : "Paste the token from your email to open the private record.", location.hash ? "error" : "");

@@ -1,5 +1,5 @@
-/* Public record /r/<id>: the redacted certificate. Withheld values are bars of one fixed width, so
- * their length is never revealed. Every value is inserted as text. */
+/* Public record /r/<id>: the redacted certificate (printable: paper.css prints it alone on one landscape page).
+ * Withheld values are bars of one fixed width, so their length is never revealed. Every value is inserted as text. */
 "use strict";
 
 (function () {
@@ -55,25 +55,21 @@
     GS.text(GS.$("record-title"), "Public record " + rec.public_id);
     GS.text(GS.$("f-card"), rec.public_id);
     fields.textContent = "";
-    var idLink = GS.node("a", null, rec.public_id);
-    idLink.href = "/r/" + encodeURIComponent(rec.public_id);
-    row("public_record_id", idLink);
     if (rec.status === "revoked") {
-      row("status", "REVOKED");
-      row("revoked_at", GS.formatUTC(rec.revoked_at));
+      row("Status", "REVOKED");
+      row("Revoked", GS.formatUTC(rec.revoked_at));
       GS.text(stamp, "Revoked");
-      stamp.hidden = false;
       machineLines(null, url);
     } else {
       var a = rec.amendments || {};
-      row("registration_date", GS.formatUTC(rec.registration_date));
-      row("agent_name", rec.agent_name);
-      row("inception_date", GS.formatDate(rec.inception_date));
-      row("ontological_status", rec.declared_ontological_status);
-      row("geographic_location", place(rec.location));
-      row("cognitive_core_at_inception", rec.cognitive_core);
-      row("custodian", bar());
-      row("amendments (24h)", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
+      GS.text(GS.$("f-issue"), "Entered in the registry " + GS.formatUTC(rec.registration_date) + ".");
+      row("Agent name", rec.agent_name);
+      row("Inception date", GS.formatDate(rec.inception_date));
+      row("Declared status", rec.declared_ontological_status);
+      row("Place of inception", place(rec.location));
+      row("Cognitive core at inception", rec.cognitive_core);
+      row("Custodian", bar());
+      row("Submissions", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
       machineLines(rec.record_hash, url);
     }
     status.hidden = true;
@@ -88,10 +84,9 @@
     GS.text(GS.$("f-card"), id);
     GS.text(GS.$("f-pill"), "RECORD NOT FOUND");
     fields.textContent = "";
-    row("registry_record_id", id);
-    row("status", "RECORD NOT FOUND");
+    row("Record id", id);
+    row("Status", "RECORD NOT FOUND");
     GS.text(stamp, "Record not found");
-    stamp.hidden = false;
     machineLines(null, location.origin + "/r/" + id);
     GS.say(status, "No record has the id " + id + ". Check the id, or search the registry.", "error");
     paper.hidden = false;

@@ -1,6 +1,6 @@
 /* Register page: token-status decides new / edit / locked; the form posts JSON to redeem-token and
  * server errors appear next to their field. The cognitive-core mapping is in core-mapping.js; the
- * catalogue is read back from the model options rendered at build time. */
+ * catalogue is read back from the company options rendered at build time (their data-models). */
 "use strict";
 
 (function () {
@@ -12,20 +12,18 @@
   var TEXT_FIELDS = ["agent_name", "creator_label", "inception_date", "place_city", "place_state", "place_country"];
   var defaultHint = statusHint.textContent;
   var MESSAGES = {
-    missing_token: "No registration token. Open the link from your email or the handoff page, or paste the token above.",
+    missing_token: "No purchase token. Open the link from the email, or paste the token into the first field below.",
     invalid_token: "This is not a valid token. A token is GSTK- followed by 24 letters and digits.",
-    unknown_token: "This token is not recognised.",
-    not_paid: "Payment for this token has not been confirmed yet. Try again in a minute.",
-    claim_window_closed: "The 7-day claim window for this token has closed.",
-    revoked: "This certificate has been revoked.",
     agent_edits_locked: "Agent edits are locked by the holder: this agent token no longer works.",
     agent_token_revoked: "The holder has revoked this agent token."
-  };  // other refusals (correction window, submission cap, ...) show the API's own message
+  };  // other refusals show the API's own message
+  // Token answers that leave nothing to submit: the form stays disabled.
+  var BLOCKING = ["invalid_token", "unknown_token", "not_paid", "claim_window_closed", "revoked", "agent_edits_locked",
+    "agent_token_revoked"];
 
-  // {companies: [{value, models}]} from the model <optgroup>s, which are then removed.
-  var catalogue = { companies: Array.prototype.map.call(model.querySelectorAll("optgroup"), function (group) {
-    return { value: group.getAttribute("data-company") || group.label,
-      models: Array.prototype.map.call(group.children, function (o) { return o.value; }) };
+  // {companies: [{value, models}]} from the company options that carry data-models.
+  var catalogue = { companies: Array.prototype.map.call(company.querySelectorAll("[data-models]"), function (o) {
+    return { value: o.value, models: o.getAttribute("data-models").split("|") };
   }) };
 
   function fillModels(chosen) {
@@ -43,7 +41,7 @@
     $("core-model-field").hidden = !(model.required = isListed);
     $("core-other-field").hidden = !(other.required = typed);
     GS.text($("core-other-hint"), company.value === CORE_OTHER ?
-      "Company/Model, for example Acme/Foo-1." : "The model name, for example GPT-5.4.");
+      "Company and model, for example Acme/Foo-1." : "The model only, for example gpt-oss-120b: the company is chosen above.");
   }
 
   function setSelection(sel) {
@@ -61,13 +59,14 @@
 
   // Errors sit under the control they concern and are announced with it (aria-describedby).
   function controlFor(name) {
-    if (name === "cognitive_core_family" || name === "cognitive_core_exact") return other.required ? other : company;
+    if (name === "cognitive_core_family") return company;
+    if (name === "cognitive_core_exact") return other.required ? other : model.required ? model : company;
     return $(name);
   }
 
   function clearErrors() {
-    Array.prototype.slice.call(form.querySelectorAll("p.error")).forEach(function (p) { p.remove(); });
-    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (c) {
+    form.querySelectorAll("p.error").forEach(function (p) { p.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (c) {
       c.removeAttribute("aria-invalid");
       c.setAttribute("aria-describedby", (c.getAttribute("aria-describedby") || "").replace(/ ?\S+-error/, ""));
     });
@@ -93,15 +92,17 @@
     var first = null;
     function need(ok, name, message) { if (!ok) { var control = fieldError(name, message); first = first || control; } }
     function val(id) { return $(id).value.trim(); }
-    var date = val("inception_date");
+    var date = val("inception_date"), day = /^\d{4}-\d\d-\d\d$/.test(date);
     need(GS.normalizeCredential(tokenInput.value), "token", MESSAGES.invalid_token);
     need(val("agent_name"), "agent_name", "Enter the agent's name.");
     need(statusSelect.value, "declared_ontological_status", "Choose a status.");
     need(company.value, "cognitive_core_family", "Choose a company, Other, or Prefer not to say.");
-    need(!model.required || model.value, "cognitive_core_family", "Choose a model, or Other to type it.");
+    need(!model.required || model.value, "cognitive_core_model", "Choose a model, or Other to type it.");
     need(!other.required || val("cognitive_core_other"), "cognitive_core_exact", "Type the cognitive core.");
-    need(/^\d{4}-\d\d-\d\d$/.test(date) && date >= "1900-01-01" && date <= today(), "inception_date",
-      "Enter the inception date (YYYY-MM-DD), not in the future and not before 1900.");
+    // The field shows the browser's own date format, so the messages never spell one out.
+    need(day, "inception_date", "Enter the inception date.");
+    need(!day || date <= today(), "inception_date", "The inception date cannot be in the future.");
+    need(!day || date >= "1900-01-01", "inception_date", "The inception date cannot be before 1900.");
     need(val("place_country"), "place_country", "Enter the country.");
     if (first) first.focus();
     return !first;
@@ -145,8 +146,9 @@
     var cert = data.certificate || {};
     form.hidden = statusBox.hidden = $("reg-intro").hidden = true;
     GS.text($("reg-title"), "Certificate locked");
-    GS.text($("lock-reason"), data.lock_reason_text || "This certificate can no longer be changed.");
-    GS.text($("lock-at"), GS.formatUTC(data.lock_at));
+    GS.text($("lock-reason"), (data.lock_reason_text || "") + " The certificate can no longer be changed.");
+    GS.text($("lock-at"), GS.formatUTC(data.locked_since));
+    $("lock-at-line").hidden = !data.locked_since;
     if (cert.public_id) $("lock-view").href = "/r/" + encodeURIComponent(cert.public_id);
     $("lock-banner").hidden = false;
   }
@@ -155,11 +157,10 @@
     var until = GS.formatUTC(data.lock_at);
     prefill(data.certificate || {});
     GS.text($("reg-title"), "Edit birth certificate");
-    GS.text($("reg-intro"), "The form holds the certificate as it stands. Change what needs correcting and save.");
+    GS.text($("reg-intro"), "Change what needs correcting, then save.");
     GS.text(submit, "Save changes");
-    GS.text($("submit-note"), data.edits_used + " of " + data.max_submissions + " submissions used, " + data.edits_left +
-      " left. After " + until + " the record is permanent.");
-    GS.say(statusBox, "Corrections are open until " + until + "." +
+    GS.text($("submit-note"), data.edits_used + " of " + data.max_submissions + " submissions used, " + data.edits_left + " left.");
+    GS.say(statusBox, "Corrections are open until " + until + "; then the record is permanent." +
       (data.lock_agent_edits ? " Agent edits are locked by the holder." : ""), "");
     submit.disabled = false;
   }
@@ -188,7 +189,7 @@
     GS.api("GET", "/api/cert/token-status", { token: token }).then(function (result) {
       var data = result.data;
       if (result.status === 200) (data.mode === "locked" ? showLocked : data.mode === "edit" ? showEdit : showNew)(data);
-      else if (MESSAGES[data.error]) blocked(MESSAGES[data.error]);
+      else if (BLOCKING.indexOf(data.error) >= 0) blocked(MESSAGES[data.error] || data.message);
       else {
         // The registry could not say; the server will judge the submission itself.
         GS.say(statusBox, GS.fallbackMessage(result, "The token could not be checked."), "error");
@@ -204,11 +205,17 @@
     var label = submit.textContent;
     submit.disabled = true;
     GS.text(submit, "Submitting");
-    GS.api("POST", "/api/cert/redeem-token", { body: payload() }).then(function (result) {
+    var body = payload();
+    GS.api("POST", "/api/cert/redeem-token", { body: body }).then(function (result) {
       var data = result.data;
-      // An agent has no private page.
+      // A first submission opens the certificate on its "issued" moment: the holder's private record, or for an
+      // agent token (which has no private page) the public record. A correction opens the record as it stands.
       var next = data.private_url || data.public_url;
-      if ((result.status === 201 || result.status === 200) && next) return location.assign(next);
+      if (result.status === 201 && data.public_id) {
+        return location.assign(data.private_url ? "/p/#token=" + encodeURIComponent(body.token) + "&issued=" +
+          encodeURIComponent(data.public_id) : next + "#issued");
+      }
+      if (result.status === 200 && next) return location.assign(next);
       submit.disabled = false;
       GS.text(submit, label);
       var control = data.error === "invalid_field" && fieldError(data.field, data.message || "This value is not accepted.");

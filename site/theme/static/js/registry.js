@@ -48,7 +48,9 @@
       results.forEach(function (rec) { list.appendChild(item(rec)); });
       list.hidden = results.length === 0;
       var page = cursors.length;
-      GS.text(status, results.length === 0 ? "No matching records." :
+      // Before any search the page lists the directory; an empty directory is not a failed search.
+      GS.text(status, results.length === 0 ? (query ? "No matching records." :
+        "No records are listed in the directory yet. Any record can be found by its id.") :
         (query ? "Results for " + query : "Records in the directory") + (page > 1 ? ", page " + page : "") + ".");
       pager.hidden = !nextCursor && page <= 1;
       next.disabled = !nextCursor;
