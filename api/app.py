@@ -14,7 +14,19 @@ from .config import Config
 from .context import Context
 from .db import ConnectionMiddleware
 from .ratelimit import RateLimiter
-from .resources import agents, certificates, common, credentials, guidance, meta, ops, purchases, tokens, webhooks
+from .resources import (
+    agents,
+    certificates,
+    common,
+    credentials,
+    guidance,
+    meta,
+    ops,
+    pages,
+    purchases,
+    tokens,
+    webhooks,
+)
 from .resources import log as log_resources  # the transparency log
 
 
@@ -23,7 +35,11 @@ def make_limiter(config: Config) -> RateLimiter:
 
 
 def create_app(
-    config: Config | None = None, *, context: Context | None = None, limiter: RateLimiter | None = None
+    config: Config | None = None,
+    *,
+    context: Context | None = None,
+    limiter: RateLimiter | None = None,
+    site_dir: str | None = None,
 ) -> falcon.App:
     if context is None:
         context = Context.build(config or Config.from_env())
@@ -60,6 +76,7 @@ def create_app(
     app.add_route("/api/cert/private", certificates.PrivateRecord(context, limiter))
     app.add_route("/api/cert/lookup", certificates.Lookup(context, limiter))
     app.add_route("/api/registry/search", certificates.Search(context, limiter))
+    app.add_route("/api/cert/record-page/{public_id}", pages.RecordPage(context, limiter, site_dir or config.site_dir))
     app.add_route("/api/ops/email-summary", ops.EmailSummary(context))
     app.add_route("/.well-known/did.json", credentials.DidDocument(context))
     app.add_route("/api/cert/credential", credentials.Credential(context, limiter))

@@ -84,6 +84,8 @@ class Config:
     rate_limits: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     rate_limit_storage: str = "memory://"
     trusted_proxy: str | None = None
+    # The built site (python build.py): the record page's shell for share previews (api/share.py).
+    site_dir: str = str(REPO_ROOT / "output")
 
     @property
     def production(self) -> bool:
@@ -178,6 +180,7 @@ class Config:
             rate_limits=rate_limits,
             rate_limit_storage=get("GHOSTSHELL_RATE_LIMIT_STORAGE") or "memory://",
             trusted_proxy=get("GHOSTSHELL_TRUSTED_PROXY"),
+            site_dir=get("GHOSTSHELL_SITE_DIR") or cls.site_dir,
         )
 
 

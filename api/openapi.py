@@ -200,6 +200,17 @@ PATHS = {
             "responses": {"200": _answer("Results page"), **_errors(400, 429)},
         }
     },
+    "/api/cert/record-page/{public_id}": {
+        "get": {
+            "summary": "The public record page (HTML) with the record's own head for link previews",
+            "parameters": [{"name": "public_id", "in": "path", "required": True, "schema": STRING}],
+            "responses": {
+                "200": {"description": "The page", "content": {"text/html": {}}},
+                "302": {"description": "No built site on this host: the static page /r/?id="},
+                "404": {"description": "The page, with a generic head", "content": {"text/html": {}}},
+            },
+        }
+    },
     "/api/ops/email-summary": {
         "get": {
             "summary": "Email and checkout figures for the maintainer",

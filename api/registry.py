@@ -52,8 +52,11 @@ class Registry:
     ):
         self.context = context or Context.build(config or Config.from_env())
         self.config = self.context.config
-        self.api: falcon.App = create_app(context=self.context, limiter=limiter)
         self.site = Path(site).resolve() if site is not None else None
+        # The record page with share previews answers from the site being served, when there is one.
+        self.api: falcon.App = create_app(
+            context=self.context, limiter=limiter, site_dir=str(self.site) if self.site else None
+        )
         if self.site is not None:
             from dev.static_site import add_static_site  # development package: not in the wheel
 

@@ -4,7 +4,10 @@
 
 adds a sink for every path outside /api/ (and the local Stripe double under /_stripe/). It reads netlify.toml
 at startup and applies its [[redirects]] (forced rules first, then files, then the other rules, as Netlify does;
-proxy rules to another origin are the API itself and are skipped) and its [[headers]] (glob `for` patterns;
+a rule with `query = {name = ":placeholder"}` applies only when the request has that parameter, whose value fills
+the placeholder). Proxy rules to another origin are the API: `/api/*` itself is left to Falcon's routes, and a
+site path proxied to an API path (/r/<id> -> /api/cert/record-page/<id>) is forwarded to that path in the same
+app, as Netlify forwards it to the API; the API's answer is returned as it is, without the site's header rules) and its [[headers]] (glob `for` patterns;
 when several match, the later rule wins for a given header name), so netlify.toml stays the single source of
 truth. Pretty URLs: /register/ serves register/index.html and /register answers 301 to /register/. Unknown pages
 get the site's 404.html with status 404. No directory listings, no dotfiles, nothing outside the site directory.
@@ -12,9 +15,11 @@ get the site's 404.html with status 404. No directory listings, no dotfiles, not
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +77,25 @@ class Redirect:
     to: str
     status: int
     force: bool
+    query: dict[str, str] = field(default_factory=dict)  # parameter -> ":placeholder"
+    forward: bool = False  # a proxy to an API path: answered by the app itself
 
-    def target(self, match: re.Match[str]) -> str:
-        return re.sub(r":([A-Za-z_]\w*)", lambda m: match.groupdict().get(m.group(1)) or "", self.to)
+    def values(self, match: re.Match[str], params: dict[str, str]) -> dict[str, str] | None:
+        """The placeholders' values, or None when a parameter the rule needs is absent. Every value is
+        percent-encoded again: it comes from the visitor and ends up in a Location header or a path."""
+        values = {
+            name: urllib.parse.quote(value, safe="/-_.~")
+            for name, value in match.groupdict().items()
+            if value is not None
+        }
+        for param, placeholder in self.query.items():
+            if not params.get(param):
+                return None
+            values[placeholder.lstrip(":")] = urllib.parse.quote(params[param], safe="-_.~")
+        return values
+
+    def target(self, values: dict[str, str]) -> str:
+        return re.sub(r":([A-Za-z_]\w*)", lambda m: values.get(m.group(1)) or "", self.to)
 
 
 @dataclass(frozen=True)
@@ -89,11 +110,21 @@ def load_netlify_rules(path: Path = NETLIFY_TOML) -> tuple[list[Redirect], list[
         config = tomllib.load(fh)
     redirects = []
     for rule in config.get("redirects", []):
-        to = rule["to"]
+        to, forward = rule["to"], False
         if not to.startswith("/"):
-            continue  # a proxy to another origin: the API, served by Falcon's own routes
+            path = urllib.parse.urlsplit(to).path
+            if rule["from"].startswith("/api/") or not path.startswith("/api/"):
+                continue  # the API itself, served by Falcon's own routes
+            to, forward = path, True
         redirects.append(
-            Redirect(_glob(rule["from"]), to, int(rule.get("status", 301)), bool(rule.get("force", False)))
+            Redirect(
+                _glob(rule["from"]),
+                to,
+                int(rule.get("status", 301)),
+                bool(rule.get("force", False)),
+                {str(k): str(v) for k, v in rule.get("query", {}).items()},
+                forward,
+            )
         )
     headers = []
     for rule in config.get("headers", []):
@@ -106,7 +137,8 @@ def load_netlify_rules(path: Path = NETLIFY_TOML) -> tuple[list[Redirect], list[
 class StaticSite:
     """A Falcon sink serving a built Pelican site with Netlify's rewrites and headers."""
 
-    def __init__(self, site_dir: Path, netlify_toml: Path = NETLIFY_TOML):
+    def __init__(self, site_dir: Path, netlify_toml: Path = NETLIFY_TOML, app=None):
+        self.app = app  # the WSGI app that answers forwarded (proxied) paths
         self.root = Path(site_dir).resolve()
         if not (self.root / "index.html").is_file():
             raise ValueError(f"{self.root} does not hold a built site (no index.html); run python build.py")
@@ -180,7 +212,15 @@ class StaticSite:
         match = rule.pattern.match(path)
         if not match:
             return False
-        to = rule.target(match)
+        values = rule.values(match, {k: v for k, v in req.params.items() if isinstance(v, str)})
+        if values is None:
+            return False
+        to = rule.target(values)
+        if rule.forward:
+            if self.app is None:
+                return False
+            self._forward(req, resp, to)
+            return True
         if rule.status in REDIRECT_STATUSES:
             resp.status = REDIRECT_STATUSES[rule.status]
             resp.location = to
@@ -192,6 +232,26 @@ class StaticSite:
             return False
         self._send(resp, target, falcon.code_to_http_status(rule.status))
         return True
+
+    def _forward(self, req: falcon.Request, resp: falcon.Response, path: str) -> None:
+        """Answer with what the app answers at `path` (the query string goes along, as Netlify's proxy sends it)."""
+        environ = dict(req.env)
+        environ.update({"PATH_INFO": urllib.parse.unquote(path), "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0"})
+        answer: dict = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+
+        body = b"".join(self.app(environ, start_response))
+        for name in list(resp.headers):
+            resp.delete_header(name)  # Netlify's header rules do not apply to proxied answers
+        resp.status = answer["status"]
+        for name, value in answer["headers"]:
+            if name.lower() == "content-type":
+                resp.content_type = value
+            elif name.lower() != "content-length":
+                resp.append_header(name, value)
+        resp.data = body
 
     def _not_found(self, resp: falcon.Response) -> None:
         resp.set_header("Cache-Control", NOT_FOUND_CACHE_CONTROL)
@@ -228,7 +288,7 @@ def add_static_site(
     excluded_prefixes: tuple[str, ...] = DEFAULT_EXCLUDED_PREFIXES,
 ) -> StaticSite:
     """Serve the built site at `site_dir` for every path outside `excluded_prefixes`."""
-    site = StaticSite(site_dir, netlify_toml)
+    site = StaticSite(site_dir, netlify_toml, app=app)
     excluded = "|".join(re.escape(p.strip("/")) for p in excluded_prefixes)
     app.add_sink(site, re.compile(rf"/(?!(?:{excluded})(?:/|$))" if excluded else "/"))
     return site

@@ -67,8 +67,8 @@ class SecurityHeadersMiddleware:
     """API answers (and the JSON under /.well-known/) are data, never documents to render or cache by accident."""
 
     def process_response(self, req, resp, resource, req_succeeded):
-        if not req.path.startswith(("/api/", "/.well-known/")):
-            return
+        if not req.path.startswith(("/api/", "/.well-known/")) or getattr(resp.context, "site_page", False):
+            return  # a site page (the record page with its own head) carries the site's headers
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.set_header("Referrer-Policy", "no-referrer")
         resp.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")

@@ -210,7 +210,7 @@ def test_register_form_has_every_status_company_and_model(site):
     text, _ = load(site, "register/index.html")
     for status in CATALOGUE["statuses"]:
         assert f">{status['value']}</option>" in text, status["value"]
-        assert f'data-description="{status["description"]}"' in text
+        assert f'data-d="{status["description"]}"' in text
     for company in CATALOGUE["companies"]:
         models = "|".join(company["models"])
         assert f'<option value="{company["value"]}" data-models="{models}">{company["label"]}</option>' in text

@@ -20,6 +20,15 @@ class Health:
         resp.media = {"status": "ok"}
 
 
+class RecordPage:
+    """Stands in for the API's record page, to which netlify.toml proxies /r/<id>."""
+
+    def on_get(self, req, resp, public_id):
+        resp.content_type = "text/html; charset=utf-8"
+        resp.set_header("X-Answered-By", "api")
+        resp.text = f"record page {public_id} q={req.query_string}"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     out = build.build(tmp_path_factory.mktemp("static") / "output")
@@ -33,6 +42,7 @@ def site(tmp_path_factory) -> Path:
 def client(site):
     app = falcon.App()
     app.add_route("/api/health", Health())
+    app.add_route("/api/cert/record-page/{public_id}", RecordPage())
     add_static_site(app, site)
     return falcon.testing.TestClient(app)
 
@@ -88,11 +98,15 @@ def test_redirect_location_is_never_protocol_relative(client):
     assert result.headers["location"] == "/register/"
 
 
-def test_public_record_rewrite(client, site):
-    result = client.simulate_get("/r/GS-BC-H-26-1")
+def test_public_record_is_forwarded_to_the_api_as_netlify_proxies_it(client, site):
+    result = client.simulate_get("/r/GS-BC-H-26-1", query_string="utm=x")
     assert result.status_code == 200
-    assert result.text == (site / "r" / "index.html").read_text(encoding="utf-8")
-    assert client.simulate_get("/r/").status_code == 200
+    assert result.text == "record page GS-BC-H-26-1 q=utm=x"
+    assert result.headers["x-answered-by"] == "api"
+    assert "content-security-policy" not in result.headers  # the site's header rules are not the API's answer
+    lookup = client.simulate_get("/r/")  # the lookup form is the file itself
+    assert lookup.status_code == 200
+    assert lookup.text == (site / "r" / "index.html").read_text(encoding="utf-8")
 
 
 def test_unknown_page_gets_the_404_page(client):
@@ -147,7 +161,7 @@ def test_content_types_and_cache(client, site):
 
 def test_headers_come_from_netlify_toml(client):
     expected = " ".join(NETLIFY["headers"][0]["values"]["Content-Security-Policy"].split())
-    for path in ("/", "/r/GS-BC-H-26-1", "/register/"):
+    for path in ("/", "/r/", "/register/"):
         result = client.simulate_get(path)
         assert result.headers["content-security-policy"] == expected
         assert result.headers["strict-transport-security"].startswith("max-age=31536000")

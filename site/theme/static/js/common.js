@@ -37,20 +37,23 @@ var GS = (function () {
     }
   }
 
-  /* Reads "#GSTK-..." or "#token=...&by=agent" (and "?token=" for old links, dropped from the URL). */
+  /* Reads "#GSTK-..." or "#token=...&by=agent". Old links carry the token in the query (?token=, ?t=) or the path
+   * (/p/GSTK-..., /p/GSTK-.../download, /register/GSTK-..., /cert/<id>/download?t=; netlify.toml answers those
+   * with this page): it moves into the fragment at once and the address becomes today's page. */
   function readTokenParams() {
     var hash = location.hash.replace(/^#/, "");
     var params = new URLSearchParams(hash.indexOf("=") >= 0 ? hash : "");
     var query = new URLSearchParams(location.search);
     var raw = params.get("token") || (hash.indexOf("=") < 0 ? decode(hash) : "");
     var by = params.get("by") || query.get("by") || "";
-    if (!raw && query.get("token")) {
-      raw = query.get("token");
-      query.delete("token");
-      query.delete("by");
+    var old = query.get("token") || query.get("t") || (location.pathname.match(/\/(GSTK[^/]*)/i) || [])[1];
+    if (!raw && old) {
+      raw = decode(old);
+      ["token", "t", "by"].forEach(function (name) { query.delete(name); });
       var rest = query.toString();
+      var path = location.pathname.replace(/^\/(p\/.*|cert\/[^/]*\/download)$/, "/p/").replace(/^\/register\/.+/, "/register/");
       var frag = "#token=" + encodeURIComponent(raw) + (by ? "&by=" + encodeURIComponent(by) : "");
-      history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + frag);
+      history.replaceState(null, "", path + (rest ? "?" + rest : "") + frag);
     }
     return { raw: raw, token: normalizeToken(raw), credential: normalizeCredential(raw), by: by };
   }

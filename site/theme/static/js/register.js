@@ -53,7 +53,7 @@
 
   function syncHints() {
     var option = statusSelect.options[statusSelect.selectedIndex];
-    GS.text(statusHint, (option && option.getAttribute("data-description")) || defaultHint);
+    GS.text(statusHint, (option && option.getAttribute("data-d")) || defaultHint);
     $("agent-handle-field").hidden = editSource.value !== "agent";
   }
 
