@@ -46,10 +46,13 @@ def test_api_is_proxied_with_a_forced_200_rewrite():
     assert CONFIG["redirects"].index(rule) == 0
 
 
-def test_public_records_are_rewritten_to_the_record_page():
+def test_public_records_are_answered_by_the_api_with_their_own_head():
+    """The record page with share previews (api/share.py); /r/ alone stays the file (the rule is not forced)."""
     (rule,) = [r for r in CONFIG["redirects"] if r["from"] == "/r/*"]
-    assert rule["to"] == "/r/index.html"
-    assert rule["status"] == 200
+    (api,) = [r for r in CONFIG["redirects"] if r["from"] == "/api/*"]
+    origin = api["to"].removesuffix("/api/:splat")
+    assert rule["to"] == origin + "/api/cert/record-page/:splat"
+    assert rule["status"] == 200 and not rule.get("force")
 
 
 def test_content_security_policy():
