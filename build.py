@@ -28,6 +28,12 @@ SITE = ROOT / "site"
 DEFAULT_OUTPUT = ROOT / "output"
 
 _THEME_REF = re.compile(r"""(?<=["'(])/theme/[^"'()\s?#]+""")
+# A line break before one of these tags never renders (block boxes, head elements, options), so it is dropped;
+# breaks before inline content (text, links, buttons, labels) are kept, where a space can matter.
+_BLOCK_BREAK = re.compile(
+    r">\n\s*(?=</?(?:p|div|section|fieldset|form|ul|ol|li|dl|dt|dd|h[1-6]|main|header|footer|nav|article|details"
+    r"|summary|head|body|optgroup|select|option|meta|link|script|title|legend)[\s>])"
+)
 
 
 def build(output: Path | str = DEFAULT_OUTPUT) -> Path:
@@ -107,7 +113,7 @@ def _fingerprint(output: Path) -> dict[str, str]:
         manifest["/" + path.relative_to(output).as_posix()] = "/" + target.relative_to(output).as_posix()
     for page in output.rglob("*.html"):
         html = _rewrite(page.read_text(encoding="utf-8"), manifest, page)
-        page.write_text(re.sub(r"\n\s*\n", "\n", html), encoding="utf-8")
+        page.write_text(_BLOCK_BREAK.sub(">", re.sub(r"\n\s*\n", "\n", html)), encoding="utf-8")
     return manifest
 
 

@@ -106,4 +106,4 @@ def render(shell: str, record: dict | None, public_id: str, url: str) -> str:
     )
     html = _TITLE.sub(lambda _: f"<title>{title}</title>", shell, count=1)
     html = _DESCRIPTION.sub("", html, count=1)
-    return html.replace("</title>\n", "</title>\n" + meta, 1)
+    return html.replace("</title>", "</title>\n" + meta, 1)

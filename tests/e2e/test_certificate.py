@@ -201,6 +201,9 @@ def test_each_printed_copy_is_one_landscape_page_with_title_id_and_seal(
     else:
         page.goto(f"/p/#{certificate['token']}")
         expect(page.locator("#p-issued")).to_be_visible()
+    qr = page.locator("#f-qr img" if copy == "public" else "#p-qr img")
+    expect(qr).to_have_attribute("src", f"/api/cert/qr.svg?id={public_id}")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     page.evaluate("document.fonts.ready")
     pdf = tmp_path / f"{copy}-{paper}.pdf"
     page.pdf(path=str(pdf), format=paper, landscape=True, print_background=True)
@@ -213,7 +216,6 @@ def test_each_printed_copy_is_one_landscape_page_with_title_id_and_seal(
     # The seal itself (an SVG drawn as text on a path): its legend, letter by letter.
     letters = re.sub(r"\s", "", pdf_text(pdf, "-raw"))
     assert "GHOSTSHELL·REGISTRY" in letters and "INITIUMSINEIUDICIOSERVATUM" in letters
-    assert "QR code" in text  # the slot for the QR code to the record
     assert re.search(r"record_hash: sha256 [0-9a-f]{64}", text)
     # No navigation, no buttons, no raw JSON.
     for absent in ("Issue certificate", "Look up", "Copy link", "Edit rules", "Technical details", '{"', "Share"):
@@ -238,14 +240,12 @@ def test_register_page_words_dates_and_the_model_error(page: Page, registry, wid
         "No purchase token. Open the link from the email, or paste the token into the first field below."
     )
     first_field = page.locator("#register-form .field").first
-    expect(first_field.get_by_label("Purchase token")).to_be_visible()  # the field is below the message
+    expect(first_field.get_by_label("Token")).to_be_visible()  # the field is below the message
     assert page.locator("#reg-status").bounding_box()["y"] < page.locator("#token").bounding_box()["y"]
 
     purchase = buy(registry)
     open_register(page, purchase.token)
-    expect(page.locator("#edit_source-hint")).to_contain_text(
-        "H, a person registered the agent; A, it registered itself"
-    )
+    expect(page.locator("#edit_source-hint")).to_contain_text("H, a person registered the agent; A, the agent itself")
     expect(page.get_by_label("Who is filling this in")).to_have_value("human")
     expect(page.locator("main")).not_to_contain_text("Edit source")
     check_page(page, width, "register")

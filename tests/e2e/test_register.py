@@ -62,9 +62,12 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     expect(page.locator("#core-model-field")).to_be_hidden()
     page.click("#submit")
     # The agent has no private page: it lands on its public record. The holder's private page shows the rest.
-    page.wait_for_url(re.compile(r"/r/GS-BC-A-"))
+    page.wait_for_url(re.compile(r"/r/GS-BC-A-[^#]+$"))  # the "issued" fragment is said once, then dropped
     public_id = page.url.rsplit("/", 1)[1]
     assert AGENT_PUBLIC_ID.match(public_id), public_id
+    expect(page.locator("#record-status")).to_have_text(
+        f"Certificate {public_id} issued. It is entered in the registry: share, copy or print it below."
+    )
     page.goto(purchase.private_path)
     expect(page.locator("#p-card")).to_have_text(public_id)
     expect(dd_after(page, "#p-fields", "Cognitive core at inception")).to_have_text(f"Undisclosed/{core}")

@@ -3,7 +3,11 @@ submission cap had locked the record early)."""
 
 from __future__ import annotations
 
-from .certificate_fixtures import bearer, correct, fixed_clock, redeem  # noqa: F401
+import pytest
+
+from .support import bearer, correct, redeem
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def status(client, token):

@@ -10,7 +10,7 @@ import falcon.testing
 import pytest
 
 import build
-from api.static_site import add_static_site
+from dev.static_site import add_static_site
 
 TOKEN = "GSTK-7K3M9QX2VD4N8PRT6WHJ0BCY"
 URL_SEARCH_PARAMS = """

@@ -12,7 +12,9 @@ import pytest
 import build
 from api import share
 
-from .certificate_fixtures import fixed_clock, redeem  # noqa: F401
+from .support import redeem
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 @pytest.fixture(scope="module")

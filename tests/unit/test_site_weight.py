@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 
 import build
+from api import badges
 
 EVERY_PAGE = 30_000
 # The original's own weights for the same pages: ours may not exceed them.
 ORIGINAL = {"register/index.html": 24_200, "handoff/index.html": 18_787}
+# Images the API draws for a page: the printed copies carry the QR code to the public record (a long base URL and
+# a six-character record number: larger than any real one for years).
+QR_CODE = len(badges.qr_svg("https://registry.ghostshell.example/r/GS-BC-H-26-ZZZZZZ").encode("utf-8"))
+API_IMAGES = {"r/index.html": QR_CODE, "p/index.html": QR_CODE}
 ASSET = re.compile(r"""<(?:link|script|img)\b[^>]*?\b(?:href|src)="(/theme/[^"]+)\"""")
 
 
@@ -24,7 +29,8 @@ def site(tmp_path_factory) -> Path:
 def weight(site: Path, page: Path) -> tuple[int, dict[str, int]]:
     html = page.read_bytes()
     assets = {ref: (site / ref.lstrip("/")).stat().st_size for ref in set(ASSET.findall(html.decode("utf-8")))}
-    return len(html) + sum(assets.values()), assets
+    name = page.relative_to(site).as_posix()
+    return len(html) + sum(assets.values()) + API_IMAGES.get(name, 0), assets
 
 
 def test_every_page_is_within_its_budget(site, capsys):
@@ -32,7 +38,7 @@ def test_every_page_is_within_its_budget(site, capsys):
     assert len(pages) >= 9
     over = []
     with capsys.disabled():
-        print("\npage weights (HTML + its CSS, JS, fonts and images), bytes:")
+        print("\npage weights (HTML + its CSS, JS, fonts and images, the QR code included), bytes:")
         for page in pages:
             name = page.relative_to(site).as_posix()
             total, _ = weight(site, page)

@@ -62,6 +62,15 @@
     return parts.length ? parts.join(", ") : "Unknown";
   }
 
+  // The certificate's QR code to its public record: an SVG the API draws (segno), in the certificate's slot.
+  function qr(slot, publicId) {
+    var img = GS.node("img");
+    img.src = "/api/cert/qr.svg?id=" + encodeURIComponent(publicId);
+    img.alt = "QR code to the public record " + publicId;
+    slot.textContent = "";
+    slot.appendChild(img);
+  }
+
   function showIssued(c) {
     var publicUrl = c.public_url || location.origin + "/r/" + c.public_id;
     GS.$("p-issued").hidden = false;
@@ -71,6 +80,7 @@
     var a = c.amendments || {};
     fields.textContent = "";
     GS.text(GS.$("p-issue"), "Entered in the registry " + GS.formatUTC(c.registration_date) + ".");
+    qr(GS.$("p-qr"), c.public_id);
     row("Agent name", c.agent_name || "Unknown Agent");
     row("Inception date", GS.formatDate(c.inception_date));
     row("Declared status", c.declared_ontological_status || "Undisclosed");

@@ -49,6 +49,15 @@
     GS.text(GS.$("f-url"), "public_record: " + url);
   }
 
+  // The certificate's QR code to its public record: an SVG the API draws (segno), in the certificate's slot.
+  function qr(slot, publicId) {
+    var img = GS.node("img");
+    img.src = "/api/cert/qr.svg?id=" + encodeURIComponent(publicId);
+    img.alt = "QR code to the public record " + publicId;
+    slot.textContent = "";
+    slot.appendChild(img);
+  }
+
   function showRecord(rec) {
     var url = rec.public_url || location.origin + "/r/" + rec.public_id;
     document.title = rec.public_id + " · Public record · GhostShell Registry";
@@ -71,6 +80,7 @@
       row("Custodian", bar());
       row("Submissions", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
       machineLines(rec.record_hash, url);
+      qr(GS.$("f-qr"), rec.public_id);
     }
     status.hidden = true;
     paper.hidden = false;
@@ -134,6 +144,12 @@
       var url = showRecord(result.data);
       wireActions(url);
       showLogPosition(result.data.public_id);
+      // An agent's first submission lands here (it has no private page): the moment of issue, said once.
+      if (location.hash === "#issued") {
+        GS.say(status, "Certificate " + result.data.public_id + " issued. It is entered in the registry: share, copy " +
+          "or print it below.", "ok");
+        history.replaceState(null, "", location.pathname);
+      }
       if (location.pathname !== "/r/" + result.data.public_id) {
         history.replaceState(null, "", "/r/" + encodeURIComponent(result.data.public_id));
       }

@@ -157,7 +157,6 @@
     var until = GS.formatUTC(data.lock_at);
     prefill(data.certificate || {});
     GS.text($("reg-title"), "Edit birth certificate");
-    GS.text($("reg-intro"), "Change what needs correcting, then save.");
     GS.text(submit, "Save changes");
     GS.text($("submit-note"), data.edits_used + " of " + data.max_submissions + " submissions used, " + data.edits_left + " left.");
     GS.say(statusBox, "Corrections are open until " + until + "; then the record is permanent." +
