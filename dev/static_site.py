@@ -7,9 +7,9 @@ at startup and applies its [[redirects]] (forced rules first, then files, then t
 a rule with `query = {name = ":placeholder"}` applies only when the request has that parameter, whose value fills
 the placeholder). Proxy rules to another origin are the API: `/api/*` itself is left to Falcon's routes, and a
 site path proxied to an API path (/r/<id> -> /api/cert/record-page/<id>) is forwarded to that path in the same
-app, as Netlify forwards it to the API; the API's answer is returned as it is, without the site's header rules) and its [[headers]] (glob `for` patterns;
-when several match, the later rule wins for a given header name), so netlify.toml stays the single source of
-truth. Pretty URLs: /register/ serves register/index.html and /register answers 301 to /register/. Unknown pages
+app, as Netlify forwards it to the API; the API's answer is returned as it is, without the site's header rules)
+and its [[headers]] (glob `for` patterns; when several match, the later rule wins for a given header name), so
+netlify.toml stays the single source of truth. Pretty URLs: /register/ serves register/index.html and /register answers 301 to /register/. Unknown pages
 get the site's 404.html with status 404. No directory listings, no dotfiles, nothing outside the site directory.
 """
 
