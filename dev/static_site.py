@@ -10,7 +10,8 @@ site path proxied to an API path (/r/<id> -> /api/cert/record-page/<id>) is forw
 app, as Netlify forwards it to the API; the API's answer is returned as it is, without the site's header rules)
 and its [[headers]] (glob `for` patterns; when several match, the later rule wins for a given header name), so
 netlify.toml stays the single source of truth. Pretty URLs: /register/ serves register/index.html and /register
-answers 301 to /register/. Unknown pages get the site's 404.html with status 404. No directory listings, no dotfiles, nothing outside the site directory.
+answers 301 to /register/. Unknown pages get the site's 404.html with status 404. No directory listings, no
+dotfiles, nothing outside the site directory.
 """
 
 from __future__ import annotations
