@@ -111,7 +111,10 @@ def test_after_payment_the_token_comes_first_whole_with_a_copy_button(page: Page
     )
     page.get_by_role("button", name="Send to my agent").click()
     expect(page.locator("#send-title")).to_be_focused()
-    expect(page.locator("#agent-prompt")).to_have_value(re.compile(re.escape(f"#token={token}&by=agent")))
+    page.get_by_role("button", name="Make an agent token").click()  # the agent gets its own token, not this one
+    expect(page.locator("#agent-prompt")).to_have_value(re.compile(r"GSAT-[0-9A-Z]{4}"))
+    assert token not in page.locator("#agent-prompt").input_value()
+    expect(page.get_by_role("link", name="its registration link")).to_have_attribute("href", re.compile("#token=GSAT-"))
     # The rules say when the token cannot appear here (another browser), instead of promising it.
     expect(page.locator("main")).to_contain_text("In another browser or on another device it cannot")
 
