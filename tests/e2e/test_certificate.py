@@ -204,7 +204,7 @@ def test_each_printed_copy_is_one_landscape_page_with_title_id_and_seal(
     else:
         page.goto(f"/p/#{certificate['token']}")
         expect(page.locator("#p-issued")).to_be_visible()
-    qr = page.locator("#f-qr img" if copy == "public" else "#p-qr img")
+    qr = page.locator("#record-qr img" if copy == "public" else "#p-qr img")
     expect(qr).to_have_attribute("src", f"/api/cert/qr.svg?id={public_id}")
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     page.evaluate("document.fonts.ready")

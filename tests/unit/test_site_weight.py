@@ -14,10 +14,11 @@ from api import badges
 EVERY_PAGE = 30_000
 # The original's own weights for the same pages: ours may not exceed them.
 ORIGINAL = {"register/index.html": 24_200, "handoff/index.html": 18_787}
-# Images the API draws for a page: the printed copies carry the QR code to the public record (a long base URL and
-# a six-character record number: larger than any real one for years).
+# Images the API draws for a page: the certificates carry the QR code to the public record (a long base URL and a
+# six-character record number: larger than any real one for years), the record page also shows the badge.
 QR_CODE = len(badges.qr_svg("https://registry.ghostshell.example/r/GS-BC-H-26-ZZZZZZ").encode("utf-8"))
-API_IMAGES = {"r/index.html": QR_CODE, "p/index.html": QR_CODE}
+BADGE = len(badges.badge_svg("GS-BC-H-26-ZZZZZZ", "valid").encode("utf-8"))  # the record page's badge preview
+API_IMAGES = {"r/index.html": QR_CODE + BADGE, "p/index.html": QR_CODE}
 ASSET = re.compile(r"""<(?:link|script|img)\b[^>]*?\b(?:href|src)="(/theme/[^"]+)\"""")
 
 

@@ -49,15 +49,6 @@
     GS.text(GS.$("f-url"), "public_record: " + url);
   }
 
-  // The certificate's QR code to its public record: an SVG the API draws (segno), in the certificate's slot.
-  function qr(slot, publicId) {
-    var img = GS.node("img");
-    img.src = "/api/cert/qr.svg?id=" + encodeURIComponent(publicId);
-    img.alt = "QR code to the public record " + publicId;
-    slot.textContent = "";
-    slot.appendChild(img);
-  }
-
   function showRecord(rec) {
     var url = rec.public_url || location.origin + "/r/" + rec.public_id;
     document.title = rec.public_id + " · Public record · GhostShell Registry";
@@ -80,7 +71,6 @@
       row("Custodian", bar());
       row("Submissions", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
       machineLines(rec.record_hash, url);
-      qr(GS.$("f-qr"), rec.public_id);
     }
     status.hidden = true;
     paper.hidden = false;
