@@ -52,7 +52,7 @@ def client(site):
     "path,query,location",
     [
         ("/cert/GS-BC-A-26-H", None, "/r/GS-BC-A-26-H"),
-        ("/cert/GS-BC-A-26-H", "embed=1", "/r/GS-BC-A-26-H"),
+        ("/cert/GS-BC-A-26-H", "embed=1", "/embed/GS-BC-A-26-H"),  # the original's embeddable card
         ("/registry/", "id=GS-BC-A-26-H", "/r/GS-BC-A-26-H"),
         ("/registry", "id=gs-bc-a-26-h", "/r/gs-bc-a-26-h"),
         ("/registry/", "id=a%0d%0aSet-Cookie:x", "/r/a%0D%0ASet-Cookie%3Ax"),  # never a header of its own
