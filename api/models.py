@@ -88,7 +88,7 @@ class Certificate(BaseModel):
 
     @property
     def is_revoked(self) -> bool:
-        return self.status is CertificateStatus.REVOKED
+        return self.status == CertificateStatus.REVOKED
 
     @classmethod
     def with_public_id(cls, raw: str | None) -> pw.ModelSelect:
@@ -213,7 +213,7 @@ class Purchase(BaseModel):
 
     @property
     def is_paid(self) -> bool:
-        return self.status is PurchaseStatus.PAID
+        return self.status == PurchaseStatus.PAID
 
     @property
     def is_unfinished(self) -> bool:

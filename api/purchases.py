@@ -182,7 +182,7 @@ def handle_event(ctx: Context, event) -> str:
                 return "awaiting_payment"
             return "paid" if _mark_paid(ctx, purchase, session.get("payment_intent")) else "already_paid"
         if event_type == "checkout.session.async_payment_failed":
-            if purchase.status is not PurchaseStatus.PENDING:
+            if purchase.status != PurchaseStatus.PENDING:
                 return "unchanged"
             Purchase.update(
                 status=PurchaseStatus.FAILED, payment_failed_at=ctx.clock(), token_enc=None, handoff_token_enc=None
@@ -192,7 +192,7 @@ def handle_event(ctx: Context, event) -> str:
 
 
 def _abandon(ctx: Context, purchase: Purchase) -> str:
-    if purchase.status is not PurchaseStatus.PENDING:
+    if purchase.status != PurchaseStatus.PENDING:
         return "unchanged"
     now = ctx.clock()
     Purchase.update(status=PurchaseStatus.ABANDONED, abandoned_at=now, token_enc=None, handoff_token_enc=None).where(

@@ -1,17 +1,21 @@
 """Validation of a redeem-token submission: raw request fields in, clean values out, or `invalid_field`.
 
-Rules (docs/api.md, "redeem-token"):
-- Text is trimmed and otherwise kept verbatim (markup included: the API returns data, never HTML). Control
+Which fields exist, their kinds, limits, required-ness and defaults come from `api/definition.py`; this module
+says what each kind means (docs/api.md, "redeem-token"):
+- TEXT is trimmed and otherwise kept verbatim (markup included: the API returns data, never HTML). Control
   characters (Unicode category Cc, which includes newlines and NUL), line and paragraph separators, lone
   surrogates and bidirectional overrides are refused: every field is one line of text. Lengths are counted in
-  characters after trimming.
-- `inception_date` is `YYYY-MM-DD`, a real date, not before 1900-01-01 and not after today (the injected clock).
-- `declared_ontological_status` and `cognitive_core_family` come from the catalogue (any case; stored in the
-  catalogue's spelling). An empty family means `Undisclosed`; `Prefer not to say` carries no exact text.
-- Booleans accept true/false, 1/0, on/off, yes/no; an empty value counts as not sent.
+  characters after trimming. A field that `needs_letter` must contain a letter.
+- DATE is `YYYY-MM-DD`, a real date, not before `definition.EARLIEST_INCEPTION` and not after today (the injected
+  clock).
+- CHOICE comes from the catalogue (any case; stored in the catalogue's spelling). An empty family means its
+  default (`Undisclosed`); `Prefer not to say` carries no exact text.
+- BOOLEAN accepts true/false, 1/0, on/off, yes/no; an empty value counts as not sent.
+- REFERENCE (`parent_record`) is only trimmed and bounded here; resolving it needs the database
+  (`api/certificates.py`).
 - A first submission gets every field, with defaults for the optional ones. A correction is a partial update:
-  only the fields present in the request are validated and returned; the caller keeps the rest.
-- `parent_record` is only trimmed and bounded here; resolving it needs the database (`api/certificates.py`).
+  only the fields present in the request are validated and returned; the caller keeps the rest. Required fields
+  stay required on a correction: sending one empty would erase it.
 Nothing here touches the database, so a rejected submission consumes nothing.
 """
 
@@ -21,59 +25,22 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 
-from . import catalogue
+from . import catalogue, definition
+from .definition import EARLIEST_INCEPTION, Field, Kind
 from .errors import invalid_field
+from .states import SUBMISSION_SOURCES, Source
 
-EARLIEST_INCEPTION = dt.date(1900, 1, 1)
-SOURCES = ("human", "agent")
+MAX_AGENT_HANDLE = 80
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Cc: C0/C1 controls incl. NUL, tab and newline; Cs: lone surrogates; Zl/Zp: line and paragraph separators.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _TRUE = frozenset({"true", "1", "on", "yes"})
 _FALSE = frozenset({"false", "0", "off", "no"})
-
-# field -> (maximum length, required: must not be empty whenever it is sent, and on a first submission)
-TEXT_FIELDS = {
-    "agent_name": (120, True),
-    "cognitive_core_exact": (120, False),
-    "creator_label": (120, False),
-    "place_city": (80, False),
-    "place_state": (80, False),
-    "place_country": (80, True),
-    "parent_record": (300, False),
-}
-BOOLEAN_DEFAULTS = {"show_city_public": False, "hide_state_public": True, "listed": False}
-RECORD_FIELDS = (
-    "agent_name",
-    "declared_ontological_status",
-    "cognitive_core_family",
-    "cognitive_core_exact",
-    "creator_label",
-    "inception_date",
-    "place_city",
-    "place_state",
-    "place_country",
-    "show_city_public",
-    "hide_state_public",
-    "listed",
-    "parent_record",
-)
-LABELS = {
-    "agent_name": "Agent name",
-    "declared_ontological_status": "Declared ontological status",
-    "cognitive_core_family": "Cognitive core family",
-    "cognitive_core_exact": "Cognitive core (exact)",
-    "creator_label": "Custodian",
-    "inception_date": "Inception date",
-    "place_city": "City",
-    "place_state": "State",
-    "place_country": "Country",
-    "parent_record": "Parent record",
-    "agent_handle": "Agent handle",
-    "edit_source": "Edit source",
-}
+# Labels of the request fields that are not part of the record.
+_OTHER_LABELS = {"agent_handle": "Agent handle", "edit_source": "Edit source"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,12 +48,12 @@ class Submission:
     """A validated submission. `fields` holds record fields: all of them on a first submission, only the sent
     ones on a correction."""
 
-    source: str
+    source: Source
     agent_handle: str | None
-    fields: dict
+    fields: dict[str, object]
 
 
-def clean_text(field: str, raw, max_length: int, *, required: bool = False) -> str:
+def clean_text(field: str, raw: object, max_length: int, *, required: bool = False) -> str:
     if raw is None:
         raw = ""
     if not isinstance(raw, str):
@@ -103,7 +70,7 @@ def clean_text(field: str, raw, max_length: int, *, required: bool = False) -> s
     return value
 
 
-def clean_boolean(field: str, raw) -> bool | None:
+def clean_boolean(field: str, raw: object) -> bool | None:
     """True or False, or None when the value is empty (not sent)."""
     if raw is None or raw == "":
         return None
@@ -120,7 +87,7 @@ def clean_boolean(field: str, raw) -> bool | None:
     raise invalid_field(field, f"{field} must be true or false.")
 
 
-def clean_date(field: str, raw, today: dt.date) -> dt.date:
+def clean_date(field: str, raw: object, today: dt.date) -> dt.date:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise invalid_field(field, f"{_label(field)} is required.")
     value = raw.strip() if isinstance(raw, str) else ""
@@ -137,80 +104,77 @@ def clean_date(field: str, raw, today: dt.date) -> dt.date:
     return date
 
 
-def clean_status(raw) -> str:
-    field = "declared_ontological_status"
-    value = clean_text(field, raw, 40, required=True)
-    status = catalogue.canonical_status(value)
-    if status is None:
-        raise invalid_field(field, "Choose one of the declared ontological statuses: " + _allowed(catalogue.STATUSES))
-    return status
-
-
-def clean_family(raw) -> str:
-    field = "cognitive_core_family"
-    value = clean_text(field, raw, 60)
-    if not value:
-        return catalogue.UNDISCLOSED
-    family = catalogue.canonical_family(value)
-    if family is None:
+def clean_choice(field: Field, raw: object) -> str:
+    """A catalogue value in its canonical spelling; empty gives the field's default, or is refused when required."""
+    value = clean_text(field.name, raw, field.max_length or 0, required=field.required)
+    if not value and isinstance(field.default, str):
+        return field.default
+    canonical = {choice.casefold(): choice for choice in definition.choices(field)}.get(value.casefold())
+    if canonical is None:
+        if field.choices == "statuses":
+            raise invalid_field(
+                field.name, "Choose one of the declared ontological statuses: " + _allowed(definition.choices(field))
+            )
         raise invalid_field(
-            field,
+            field.name,
             f"Choose a company from the catalogue, {catalogue.UNDISCLOSED} or {catalogue.PREFER_NOT_TO_SAY}: "
-            + _allowed(catalogue.FAMILIES),
+            + _allowed(definition.choices(field)),
         )
-    return family
+    return canonical
 
 
-def clean_source(raw) -> str:
+def clean_source(raw: object) -> Source:
     if raw is None or raw == "":
-        return "human"
-    if not isinstance(raw, str) or raw.strip().lower() not in SOURCES:
-        raise invalid_field("edit_source", "Edit source must be human or agent.")
-    return raw.strip().lower()
+        return Source.HUMAN
+    folded = raw.strip().lower() if isinstance(raw, str) else None
+    for source in SUBMISSION_SOURCES:
+        if folded == source.value:
+            return source
+    raise invalid_field("edit_source", "Edit source must be human or agent.")
 
 
-def _clean_field(name: str, raw, today: dt.date):
-    if name == "declared_ontological_status":
-        return clean_status(raw)
-    if name == "cognitive_core_family":
-        return clean_family(raw)
-    if name == "inception_date":
-        return clean_date(name, raw, today)
-    if name in BOOLEAN_DEFAULTS:
-        return clean_boolean(name, raw)
-    max_length, required = TEXT_FIELDS[name]
-    # Required fields stay required on a correction: sending one empty would erase it.
-    value = clean_text(name, raw, max_length, required=required)
-    if name == "place_country" and not any(ch.isalpha() for ch in value):
-        raise invalid_field(name, "Country must be a country name.")
+def clean_field(field: Field, raw: object, today: dt.date) -> object:
+    """One declared field's clean value; None for an empty boolean (not sent)."""
+    if field.kind is Kind.CHOICE:
+        return clean_choice(field, raw)
+    if field.kind is Kind.DATE:
+        return clean_date(field.name, raw, today)
+    if field.kind is Kind.BOOLEAN:
+        return clean_boolean(field.name, raw)
+    value = clean_text(field.name, raw, field.max_length or 0, required=field.required)
+    if field.needs_letter and not any(ch.isalpha() for ch in value):
+        raise invalid_field(field.name, f"{field.label} must be a {field.label.lower()} name.")
     return value
 
 
-def clean_submission(raw: dict, today: dt.date, *, first: bool, source: str | None = None) -> Submission:
+def clean_submission(
+    raw: Mapping[str, object], today: dt.date, *, first: bool, source: Source | None = None
+) -> Submission:
     """Validate a submission. `first` = the issuing submission (every field, defaults applied). `source` is the
     one the presented credential decided (api/delegation.py); without it `edit_source` is read."""
     source = source or clean_source(raw.get("edit_source"))
-    handle = clean_text("agent_handle", raw.get("agent_handle"), 80) or None
-    fields = {}
-    for name in RECORD_FIELDS:
-        if name in raw:
-            value = _clean_field(name, raw[name], today)
+    handle = clean_text("agent_handle", raw.get("agent_handle"), MAX_AGENT_HANDLE) or None
+    fields: dict[str, object] = {}
+    for field in definition.FIELDS:
+        if field.name in raw:
+            value = clean_field(field, raw[field.name], today)
         elif first:
-            value = None if name in BOOLEAN_DEFAULTS else _clean_field(name, None, today)
+            value = None if field.kind is Kind.BOOLEAN else clean_field(field, None, today)
         else:
             continue
         if value is None:  # an empty boolean: the default on a first submission, unchanged on a correction
             if not first:
                 continue
-            value = BOOLEAN_DEFAULTS[name]
-        fields[name] = value
+            value = field.default
+        fields[field.name] = value
     if fields.get("cognitive_core_family") == catalogue.PREFER_NOT_TO_SAY and "cognitive_core_exact" not in raw:
         fields["cognitive_core_exact"] = ""
-    check_combination(fields.get("cognitive_core_family"), fields.get("cognitive_core_exact"))
+    family, exact = fields.get("cognitive_core_family"), fields.get("cognitive_core_exact")
+    check_combination(family if isinstance(family, str) else None, exact if isinstance(exact, str) else None)
     return Submission(source=source, agent_handle=handle, fields=fields)
 
 
-def check_combination(family: str, exact: str) -> None:
+def check_combination(family: str | None, exact: str | None) -> None:
     """Cross-field rule, applied to the merged record: `Prefer not to say` has no exact text."""
     if family == catalogue.PREFER_NOT_TO_SAY and exact:
         raise invalid_field(
@@ -218,10 +182,11 @@ def check_combination(family: str, exact: str) -> None:
         )
 
 
-def _allowed(values) -> str:
+def _allowed(values: Iterable[str]) -> str:
     """An enumerated field's refusal lists what it accepts, so an agent can correct itself without the docs."""
     return ", ".join(values) + " (any case)."
 
 
-def _label(field: str) -> str:
-    return LABELS.get(field, field)
+def _label(name: str) -> str:
+    field = definition.BY_NAME.get(name)
+    return field.label if field is not None else _OTHER_LABELS.get(name, name)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from api import certificates
+from api import certificates, definition
 from api.config import DEFAULT_RATE_LIMITS
 from api.mail.outbox import read_payload
 from api.models import AuditEvent, CardCounter, Certificate, OutboxMessage, Purchase
@@ -363,7 +363,7 @@ def test_token_status_edit_then_locked_by_cap_and_by_window(client, paid_token, 
     }
     assert (prefill["show_city_public"], prefill["hide_state_public"], prefill["listed"]) == (False, True, True)
     # Every prefill name is a field redeem-token accepts.
-    assert set(prefill) - {"public_id"} <= set(certificates.validation.RECORD_FIELDS)
+    assert set(prefill) - {"public_id"} <= set(definition.NAMES)
     for _ in range(4):
         correct(client, token)
     capped = client.simulate_get("/api/cert/token-status", params={"token": token}).json
