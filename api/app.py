@@ -24,6 +24,7 @@ from .resources import (
     ops,
     pages,
     purchases,
+    resend,
     tokens,
     webhooks,
 )
@@ -85,6 +86,9 @@ def create_app(
     app.add_route("/api/cert/badge.svg", credentials.Badge(context, limiter))
     app.add_route("/api/cert/qr.svg", credentials.QrCode(context, limiter))
     add_log_routes(app, context, limiter)
+    resend_resource = resend.Resend(context, limiter)
+    app.add_route("/api/cert/resend", resend_resource)
+    app.add_route("/api/cert/resend/confirm", resend_resource, suffix="confirm")
     return app
 
 

@@ -399,10 +399,18 @@ def token_status(ctx: Context, raw_token) -> dict:
 
 
 def private_record(ctx: Context, raw_token) -> dict:
-    """The holder's page: not yet issued (with the claim window), issued (the full record), or revoked."""
+    """The holder's page: not yet issued (with the claim window), issued (the full record), or revoked. Once the
+    recovery address was deleted under the retention policy, `recovery_email_deleted_at` says so."""
     credential = delegation.resolve(ctx, raw_token)
     delegation.require_holder(credential, "open the private record")
     purchase = credential.purchase
+    answer = _private_record(ctx, purchase)
+    if purchase.email_purged_at is not None:
+        answer["recovery_email_deleted_at"] = iso(purchase.email_purged_at)
+    return answer
+
+
+def _private_record(ctx: Context, purchase: Purchase) -> dict:
     if not purchase.has_certificate:
         if not purchase.is_paid:
             require_claimable(ctx, purchase)  # raises not_paid

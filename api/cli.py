@@ -5,6 +5,8 @@ serve         run the registry with waitress (migrates SQLite on start; sends qu
               mounts the local Stripe and Resend doubles at /_stripe and /_mail: test mode)
 migrate       apply pending schema migrations (idempotent)
 ops health    the email/checkout summary; exit status 1 when something needs attention
+ops remind    queue the reminders due for paid tokens not used yet (cron, every few minutes; idempotent)
+ops purge     delete recovery addresses and message bodies older than the retention window (cron, daily)
 outbox        list / show / send queued email
 admin         rotate-token, revoke, rotate-signing-key, new-signing-key, issue-credentials
 verify        check a credential (offline with --key/--did-document, or online with --id and --base); exit 0
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import peewee
 
+from . import rules
 from .config import DEFAULT_DATABASE_URL, RESEND_DOUBLE_PREFIX, Config, ConfigError
 from .context import Context
 
@@ -112,6 +115,29 @@ def cmd_ops_health(args) -> int:
         summary = email_summary(ctx)
     print(json.dumps(summary, indent=2))
     return 1 if summary["needs_attention"] else 0
+
+
+def cmd_ops_remind(args) -> int:
+    from .reminders import send_reminders
+
+    ctx = _context()
+    with ctx.db.connection_context():
+        run = send_reminders(ctx)
+    print(json.dumps(run.as_dict()))
+    return 0
+
+
+def cmd_ops_purge(args) -> int:
+    from .retention import purge
+
+    if args.days < 1:
+        print("--days must be at least 1.", file=sys.stderr)
+        return 2
+    ctx = _context()
+    with ctx.db.connection_context():
+        run = purge(ctx, args.days)
+    print(json.dumps({"days": args.days, **run.as_dict()}))
+    return 0
 
 
 def cmd_outbox(args) -> int:
@@ -268,6 +294,13 @@ def parser() -> argparse.ArgumentParser:
     ops_commands = ops.add_subparsers(dest="ops_command", required=True)
     health = ops_commands.add_parser("health", help="email/checkout summary; exit 1 when attention is needed")
     health.set_defaults(func=cmd_ops_health)
+    remind = ops_commands.add_parser("remind", help="queue reminders for paid tokens not used yet (idempotent)")
+    remind.set_defaults(func=cmd_ops_remind)
+    purge = ops_commands.add_parser("purge", help="delete recovery addresses and message bodies past retention")
+    purge.add_argument(
+        "--days", type=int, default=rules.RETENTION_DAYS, help=f"retention window (default {rules.RETENTION_DAYS})"
+    )
+    purge.set_defaults(func=cmd_ops_purge)
 
     outbox = commands.add_parser("outbox", help="queued email")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)

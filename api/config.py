@@ -43,6 +43,8 @@ DEFAULT_RATE_LIMITS = {
     "search": "60/minute",
     "badge": "300/minute",
     "log": "300/minute",  # transparency log: monitors fetch entries and proofs in bursts
+    "resend": "10/hour",  # per client, for /api/cert/resend and its confirmation
+    "resend_address": "3/hour",  # per recovery address (counted on a keyed hash of it)
 }
 
 PRODUCTION_REQUIRED = (

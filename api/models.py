@@ -196,8 +196,8 @@ class Purchase(BaseModel):
     token_hash = pw.CharField(max_length=64, unique=True)
     token_last4 = pw.CharField(max_length=4)
     token_enc = pw.TextField(null=True)  # sealed until the private-link email is queued
-    email_hash = pw.CharField(max_length=64, index=True)
-    email_enc = pw.TextField()
+    email_hash = pw.CharField(max_length=64, index=True)  # '' once purged (api/retention.py)
+    email_enc = pw.TextField()  # '' once purged
     status = EnumField(PurchaseStatus, max_length=12, default=PurchaseStatus.PENDING, index=True)
     is_test = pw.BooleanField(default=False)
     stripe_session_id = pw.CharField(max_length=255, unique=True, null=True)
@@ -205,11 +205,16 @@ class Purchase(BaseModel):
     handoff_binding_hash = pw.CharField(max_length=64, null=True)
     handoff_token_enc = pw.TextField(null=True)
     created_at = pw.DateTimeField(index=True)
-    paid_at = pw.DateTimeField(null=True)
+    paid_at = pw.DateTimeField(null=True, index=True)
     abandoned_at = pw.DateTimeField(null=True)
     payment_failed_at = pw.DateTimeField(null=True)
     used_at = pw.DateTimeField(null=True)
     certificate = pw.ForeignKeyField(Certificate, null=True, unique=True, backref="purchases", on_delete="RESTRICT")
+    # Lifecycle (migration 0007): the current token sealed so the link can be re-sent (deleted by purge), the last
+    # replacement of the token, and when the recovery address was deleted under the retention policy.
+    link_token_enc = pw.TextField(null=True)
+    token_rotated_at = pw.DateTimeField(null=True)
+    email_purged_at = pw.DateTimeField(null=True)
 
     @property
     def is_paid(self) -> bool:
@@ -270,11 +275,11 @@ class OutboxMessage(BaseModel):
 
     kind = pw.CharField(
         max_length=30, index=True
-    )  # private_link | abandoned_reminder | certificate_issued | token_rotated
+    )  # private_link | abandoned_reminder | certificate_issued | token_rotated | claim_reminder | link_resent | ...
     purchase = pw.ForeignKeyField(Purchase, null=True, backref="messages", on_delete="RESTRICT")
-    to_hash = pw.CharField(max_length=64)
+    to_hash = pw.CharField(max_length=64)  # '' once purged
     subject = pw.CharField(max_length=200)
-    payload_enc = pw.TextField(null=True)  # sealed {to, text, html}; cleared once sent
+    payload_enc = pw.TextField(null=True)  # sealed {to, text, html}; cleared once sent, or by purge
     idempotency_key = pw.CharField(max_length=200, unique=True)
     status = EnumField(OutboxStatus, max_length=10, default=OutboxStatus.QUEUED, index=True)
     attempts = pw.IntegerField(default=0)

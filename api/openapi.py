@@ -211,6 +211,20 @@ PATHS = {
             },
         }
     },
+    "/api/cert/resend": {
+        "post": {
+            "summary": "Email the private links of every purchase made with an address (same answer for any address)",
+            "requestBody": _body({"email": {"type": "string", "format": "email"}, "new_link": BOOLEAN}, ["email"]),
+            "responses": {"202": _answer("Accepted"), **_errors(400, 413, 429)},
+        }
+    },
+    "/api/cert/resend/confirm": {
+        "post": {
+            "summary": "Replace a private link through the replacement link emailed by /api/cert/resend",
+            "requestBody": _body({"code": STRING}, ["code"]),
+            "responses": {"200": _answer("Replaced; the new link was emailed"), **_errors(400, 409, 410, 413, 429)},
+        }
+    },
     "/api/ops/email-summary": {
         "get": {
             "summary": "Email and checkout figures for the maintainer",

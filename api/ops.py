@@ -20,6 +20,8 @@ EMAIL_KINDS = {
     "abandoned_email": "abandoned_reminder",
     "issued_email": "certificate_issued",
     "rotation_email": "token_rotated",
+    "reminder_email": "claim_reminder",
+    "resend_email": "link_resent",
 }
 
 

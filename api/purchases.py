@@ -11,6 +11,11 @@ Rules kept here:
   only when the same buyer has not paid in another checkout since.
 - The post-payment page gets the token only in the browser that started the checkout (the `gs_handoff`
   cookie); anyone else is told it was emailed.
+- The current token is also kept sealed (`link_token_enc`) so the holder can have the link re-sent
+  (api/resend.py) until the retention purge deletes it with the recovery address (api/retention.py).
+- Replacing a token (support, or the holder through an emailed replacement link) goes through `replace_token`:
+  the old token stops working at once, the holder is emailed the new link, and an issued certificate's audit
+  trail records it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ log = logging.getLogger("ghostshell.purchases")
 
 TOKEN_PURPOSE = "token"
 EMAIL_PURPOSE = "email"
+LINK_PURPOSE = "link"
 HANDLED_EVENTS = (
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
@@ -50,8 +56,21 @@ class CheckoutStarted:
 
 
 def recovery_email(ctx: Context, purchase: Purchase) -> str:
-    """The buyer's address, unsealed only to queue a message to it."""
+    """The buyer's address, unsealed only to queue a message to it. Refused, saying why, once it was purged."""
+    if purchase.email_purged_at is not None:
+        raise RegistryError(
+            "recovery_email_deleted",
+            f"The recovery email address was deleted on {iso(purchase.email_purged_at)} under the retention policy "
+            f"({rules.RETENTION_DAYS} days); the registry can no longer email this holder.",
+        )
     return ctx.keyring.open(EMAIL_PURPOSE, purchase.email_enc)
+
+
+def link_token(ctx: Context, purchase: Purchase) -> str | None:
+    """The current token from its sealed copy, to re-send the private link; None when no copy is held."""
+    if not purchase.link_token_enc:
+        return None
+    return ctx.keyring.open(LINK_PURPOSE, purchase.link_token_enc)
 
 
 def _require_email(raw) -> str:
@@ -120,8 +139,9 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
     purchase.status = PurchaseStatus.PAID
     purchase.paid_at = now
     purchase.stripe_payment_intent = purchase.stripe_payment_intent or payment_intent
-    purchase.token_enc = None  # from here the token lives only in the sealed outbox message and the browser copy
-    MARK_PAID.execute(None, now, purchase.stripe_payment_intent, purchase.id)
+    purchase.token_enc = None  # from here the token lives sealed for resending, in the outbox and in the browser
+    purchase.link_token_enc = ctx.keyring.seal(LINK_PURPOSE, token)
+    MARK_PAID.execute(None, now, purchase.stripe_payment_intent, purchase.link_token_enc, purchase.id)
     queue(
         ctx.keyring,
         kind="private_link",
@@ -136,12 +156,13 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
 
 MARK_PAID = Prepared(
     Purchase,
-    lambda shape, paid_at, payment_intent, purchase_id: Purchase.update(
+    lambda shape, paid_at, payment_intent, link_token_enc, purchase_id: Purchase.update(
         {
             Purchase.status: PurchaseStatus.PAID,
             Purchase.paid_at: paid_at,
             Purchase.stripe_payment_intent: payment_intent,
             Purchase.token_enc: None,
+            Purchase.link_token_enc: link_token_enc,
         }
     ).where(Purchase.id == purchase_id),
 )
@@ -193,6 +214,8 @@ def handle_event(ctx: Context, event) -> str:
 
 def _abandon(ctx: Context, purchase: Purchase) -> str:
     if purchase.status != PurchaseStatus.PENDING:
+        return "unchanged"
+    if purchase.email_purged_at is not None:
         return "unchanged"
     now = ctx.clock()
     Purchase.update(status=PurchaseStatus.ABANDONED, abandoned_at=now, token_enc=None, handoff_token_enc=None).where(
@@ -318,33 +341,50 @@ def rotate_token(ctx: Context, public_id: str) -> str:
         purchase = for_update(Purchase.select().where(Purchase.certificate == certificate)).first()
         if purchase is None:
             raise RegistryError("not_found", f"No purchase is linked to {public_id}.")
-        token = new_token(ctx.random_bytes)
-        now = ctx.clock()
-        Purchase.update(
-            token_hash=ctx.keyring.token_hash(token),
-            token_last4=token[-4:],
-            token_enc=None,
-            handoff_token_enc=None,
-            handoff_binding_hash=None,
-        ).where(Purchase.id == purchase.id).execute()
-        from .delegation import revoke_all
+        return replace_token(ctx, purchase, certificate, requested_by_holder=False)
 
-        revoke_all(purchase, now)
+
+def replace_token(
+    ctx: Context, purchase: Purchase, certificate: Certificate | None, *, requested_by_holder: bool
+) -> str:
+    """The one way a token is replaced. Call inside a write transaction with the purchase row locked. The old token
+    and any agent token it minted stop working; the holder is emailed the new link (refused, changing nothing, when
+    the recovery address was purged); an issued certificate's audit trail records the replacement."""
+    email = recovery_email(ctx, purchase)
+    token = new_token(ctx.random_bytes)
+    now = ctx.clock()
+    Purchase.update(
+        token_hash=ctx.keyring.token_hash(token),
+        token_last4=token[-4:],
+        token_enc=None,
+        handoff_token_enc=None,
+        handoff_binding_hash=None,
+        link_token_enc=ctx.keyring.seal(LINK_PURPOSE, token),
+        token_rotated_at=now,
+    ).where(Purchase.id == purchase.id).execute()
+    from .delegation import revoke_all  # an agent token minted with the old token stops working too
+
+    revoke_all(purchase, now)
+    public_id = certificate.public_id if certificate is not None else None
+    if certificate is not None:
         AuditEvent.create(
             certificate=certificate,
             action="rotate_token",
-            source=Source.SUPPORT,
+            source=Source.HUMAN if requested_by_holder else Source.SUPPORT,
             created_at=now,
-            detail="token rotated by support",
+            detail="token replaced at the holder's request" if requested_by_holder else "token rotated by support",
         )
-        email = recovery_email(ctx, purchase)
-        queue(
-            ctx.keyring,
-            kind="token_rotated",
-            to=email,
-            message=messages.token_rotated(ctx.config.base_url, token, certificate.public_id),
-            idempotency_key=f"token-rotated/{purchase.ref}/{token[-8:]}",
-            now=now,
-            purchase=purchase,
-        )
+    if requested_by_holder:
+        message = messages.token_replaced(ctx.config.base_url, token, public_id)
+    else:
+        message = messages.token_rotated(ctx.config.base_url, token, public_id)
+    queue(
+        ctx.keyring,
+        kind="token_rotated",
+        to=email,
+        message=message,
+        idempotency_key=f"token-rotated/{purchase.ref}/{token[-8:]}",
+        now=now,
+        purchase=purchase,
+    )
     return token

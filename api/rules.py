@@ -83,3 +83,24 @@ def normalize_email(raw: object) -> str | None:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in email):
         return None
     return email
+
+
+# -- lifecycle ----------------------------------------------------------------------------------------------------
+# A paid token not used yet is reminded FIRST_REMINDER_AFTER_DAYS after payment and once more
+# LAST_REMINDER_BEFORE_CLOSE_DAYS before its claim window closes; never after it issued a certificate or was
+# replaced. The holder may ask (by email) for a new private link: the emailed replacement link works for
+# REPLACE_LINK_HOURS and once. Recovery addresses and message bodies are deleted RETENTION_DAYS after issuance
+# (an unused token: after its claim window closed; a checkout never paid: after it started; a message: after it
+# was written). See api/reminders.py, api/resend.py, api/retention.py.
+FIRST_REMINDER_AFTER_DAYS = 3
+LAST_REMINDER_BEFORE_CLOSE_DAYS = 1
+REPLACE_LINK_HOURS = 24
+RETENTION_DAYS = 90
+
+
+def first_reminder_at(paid_at: dt.datetime) -> dt.datetime:
+    return paid_at + dt.timedelta(days=FIRST_REMINDER_AFTER_DAYS)
+
+
+def last_reminder_at(paid_at: dt.datetime) -> dt.datetime:
+    return claim_deadline(paid_at) - dt.timedelta(days=LAST_REMINDER_BEFORE_CLOSE_DAYS)

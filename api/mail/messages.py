@@ -177,3 +177,91 @@ def token_rotated(base_url: str, token: str, public_id: str) -> Message:
         base_url,
     )
     return Message("Your GhostShell Certificate (new private link)", text, html)
+
+
+# -- lifecycle: reminders, resending and replacing the private link -------------------------------------------
+
+
+def _day(moment) -> str:
+    return moment.strftime("%d %B %Y, %H:%M UTC")
+
+
+def claim_reminder(base_url: str, token: str | None, claim_deadline, *, last: bool) -> Message:
+    """A paid token not used yet: three days after payment, and the day before its claim window closes."""
+    resend_url = f"{base_url}/issue/#resend"
+    opening = (
+        "The claim window of a paid GhostShell token closes tomorrow."
+        if last
+        else "A GhostShell token was paid for and has not been used yet."
+    )
+    closing = f"The certificate must be submitted by {_day(claim_deadline)}. After that the token cannot issue one."
+    if token is not None:
+        where = f"Private link:\n{links.private_url(base_url, token)}"
+        where_html = f"Private link:<br>{_link(links.private_url(base_url, token))}"
+    else:
+        where = f"Use the private link from the first email, or have it sent again here:\n{resend_url}"
+        where_html = f"Use the private link from the first email, or have it sent again here:<br>{_link(resend_url)}"
+    text = f"{opening}\n\n{closing}\n\n{where}\n" + _footer_text(base_url)
+    html = _html([escape(opening), escape(closing), where_html], base_url)
+    subject = "GhostShell token: claim window closes tomorrow" if last else "GhostShell token not used yet"
+    return Message(subject, text, html)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResentLink:
+    """One purchase in a resend email: what it is, its private link (when the registry holds a sealed copy) and a
+    link that replaces the token (when the holder asked, or when no copy is held)."""
+
+    label: str
+    private_url: str | None
+    replace_url: str | None
+
+
+def links_resent(base_url: str, entries: list[ResentLink], replace_hours: int) -> Message:
+    text_parts = ["The private links for the purchases made with this address were requested from the registry.\n"]
+    html_parts = [escape(text_parts[0].strip())]
+    for entry in entries:
+        lines = [entry.label]
+        html_lines = [f"<strong>{escape(entry.label)}</strong>"]
+        if entry.private_url:
+            lines.append(f"Private link: {entry.private_url}")
+            html_lines.append(f"Private link: {_link(entry.private_url)}")
+        else:
+            lines.append("The registry keeps no copy of this link.")
+            html_lines.append("The registry keeps no copy of this link.")
+        if entry.replace_url:
+            lines.append(
+                f"To replace it with a new link (the current one then stops working), within {replace_hours} hours: "
+                f"{entry.replace_url}"
+            )
+            html_lines.append(
+                f"To replace it with a new link (the current one then stops working), within {replace_hours} hours: "
+                f"{_link(entry.replace_url)}"
+            )
+        text_parts.append("\n".join(lines) + "\n")
+        html_parts.append("<br>".join(html_lines))
+    note = "If this request was not made by the holder, no action is needed: nothing has changed."
+    text_parts.append(note + "\n")
+    html_parts.append(escape(note))
+    return Message(
+        "Your GhostShell private links", "\n".join(text_parts) + _footer_text(base_url), _html(html_parts, base_url)
+    )
+
+
+def token_replaced(base_url: str, token: str, public_id: str | None) -> Message:
+    """The holder asked (through the emailed replacement link) for a new private link."""
+    private_url = links.private_url(base_url, token)
+    subject_of = f"certificate {public_id}" if public_id else "a GhostShell token not yet used"
+    text = (
+        f"As requested, the private link for {subject_of} has been replaced. The previous link no longer works.\n\n"
+        f"New private link:\n{private_url}\n" + _footer_text(base_url)
+    )
+    html = _html(
+        [
+            f"As requested, the private link for {escape(subject_of)} has been replaced. "
+            "The previous link no longer works.",
+            f"New private link:<br>{_link(private_url)}",
+        ],
+        base_url,
+    )
+    return Message("Your GhostShell Certificate (new private link)", text, html)

@@ -24,6 +24,7 @@ PAGES = [
     "embed/index.html",
     "p/index.html",
     "seal/index.html",
+    "privacy/index.html",
     "404.html",
 ]
 PAGE_BUDGET = 30_000
@@ -247,7 +248,7 @@ def test_register_form_fields(site):
 def test_pages_load_their_scripts(site):
     expected = {
         "index.html": ["common", "lookup"],
-        "issue/index.html": ["common", "issue"],
+        "issue/index.html": ["common", "issue", "resend"],
         "handoff/index.html": ["common", "copy", "handoff"],
         "register/index.html": ["common", "core-mapping", "register"],
         "registry/index.html": ["common", "registry"],

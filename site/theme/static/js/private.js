@@ -185,6 +185,11 @@
     GS.say(status, "Loading the record.", "");
     GS.api("GET", "/api/cert/private", { token: token }).then(function (result) {
       var data = result.data;
+      var retention = GS.$("p-retention");
+      retention.hidden = !data.recovery_email_deleted_at;
+      GS.text(retention, data.recovery_email_deleted_at ? "The recovery email address was deleted on " +
+        GS.formatUTC(data.recovery_email_deleted_at) + " under the retention policy. The registry can no longer " +
+        "email this link or replace it. Keep this link safe." : "");
       if (result.status === 200 && data.state === "not_issued") showNotIssued(data);
       else if (result.status === 200 && data.certificate && data.certificate.status === "revoked") showRevoked(data.certificate);
       else if (result.status === 200 && data.certificate) showIssued(data.certificate);
