@@ -16,8 +16,15 @@ from api.config import DEFAULT_RATE_LIMITS
 from api.models import AuditEvent, OutboxMessage, Purchase
 from api.ratelimit import RateLimiter
 
-from .certificate_fixtures import bearer, fixed_clock, issued, submission  # noqa: F401
+from .certificate_fixtures import bearer, fixed_clock, submission  # noqa: F401
 from .support import BASE_URL, assert_error
+
+
+def issue(ctx, paid_token, email: str):
+    """A certificate issued through the domain: (token, Certificate)."""
+    token = paid_token(email)
+    return token, certificates.redeem(ctx, submission(token)).certificate
+
 
 REPLACE = re.compile(r"/issue/#replace=([A-Za-z0-9_\-]+\.[0-9a-f]+)")
 
@@ -27,9 +34,9 @@ def resend(client, email, **extra):
 
 
 def test_known_and_unknown_addresses_get_the_same_answer_and_only_known_ones_get_mail(
-    client, ctx, issued, paid_token, deliver_mail
+    client, ctx, paid_token, deliver_mail
 ):
-    token, cert = issued("holder@example.com")
+    token, cert = issue(ctx, paid_token, "holder@example.com")
     unused = paid_token("holder@example.com")
     deliver_mail()  # the issuing emails
     known = resend(client, "  Holder@Example.com ")
@@ -67,8 +74,8 @@ def test_invalid_input_is_a_clear_error(client):
     assert_error(client.simulate_post("/api/cert/resend/confirm", json={}), 400, "invalid_replace_link")
 
 
-def test_a_fresh_link_only_when_the_holder_opens_the_replacement_link(client, ctx, issued, deliver_mail, clock):
-    token, cert = issued("holder@example.com")
+def test_a_fresh_link_only_when_the_holder_opens_the_replacement_link(client, ctx, paid_token, deliver_mail, clock):
+    token, cert = issue(ctx, paid_token, "holder@example.com")
     deliver_mail()
     resend(client, "holder@example.com", new_link=True)
     assert client.simulate_get("/api/cert/private", headers=bearer(token)).status_code == 200  # nothing changed yet
@@ -95,8 +102,8 @@ def test_a_fresh_link_only_when_the_holder_opens_the_replacement_link(client, ct
     assert f"/p/#{new_token}" in latest and f"/p/#{token}" not in latest
 
 
-def test_replacement_links_expire_and_cannot_be_forged(client, ctx, issued, deliver_mail, clock):
-    issued("holder@example.com")
+def test_replacement_links_expire_and_cannot_be_forged(client, ctx, paid_token, deliver_mail, clock):
+    issue(ctx, paid_token, "holder@example.com")
     deliver_mail()
     resend(client, "holder@example.com", new_link="1")
     code = REPLACE.search(deliver_mail()[-1]["text"]).group(1)
@@ -116,8 +123,8 @@ def test_purchases_paid_before_the_sealed_copy_existed_are_offered_a_replacement
     assert "keeps no copy of this link" in text and REPLACE.search(text)
 
 
-def test_revoked_certificates_get_their_link_but_no_replacement(client, ctx, issued, deliver_mail):
-    token, cert = issued("holder@example.com")
+def test_revoked_certificates_get_their_link_but_no_replacement(client, ctx, paid_token, deliver_mail):
+    token, cert = issue(ctx, paid_token, "holder@example.com")
     certificates.revoke(ctx, cert.public_id, "Refunded")
     deliver_mail()
     resend(client, "holder@example.com", new_link=True)
@@ -137,7 +144,7 @@ def limited_client(ctx):
 def test_rate_limited_per_address_whatever_the_client(limited_client, ctx, paid_token):
     paid_token("busy@example.com")
     client = limited_client(resend_address="2/hour")
-    for index in range(2):
+    for _ in range(2):
         assert resend(client, "busy@example.com").status_code == 202
     limited = client.simulate_post(
         "/api/cert/resend", json={"email": "BUSY@example.com"}, remote_addr="203.0.113.9"
@@ -145,7 +152,7 @@ def test_rate_limited_per_address_whatever_the_client(limited_client, ctx, paid_
     assert_error(limited, 429, "rate_limited")
     assert int(limited.headers["retry-after"]) >= 1
     # An unknown address is limited the same way (the limit says nothing about whether the address is known).
-    for index in range(2):
+    for _ in range(2):
         assert resend(client, "nobody@example.com").status_code == 202
     assert_error(resend(client, "nobody@example.com"), 429, "rate_limited")
     assert resend(client, "someone.else@example.com").status_code == 202
