@@ -25,6 +25,7 @@ from .mail import messages
 from .mail.outbox import queue
 from .models import OutboxMessage, Purchase
 from .purchases import link_token, recovery_email
+from .states import PurchaseStatus
 
 
 @dataclasses.dataclass
@@ -44,7 +45,7 @@ def _remindable(query, now: dt.datetime):
     """Paid, unused, never replaced, address kept, first reminder due and claim window still open."""
     window = dt.timedelta(days=rules.CLAIM_WINDOW_DAYS)
     return query.where(
-        Purchase.status == "paid",
+        Purchase.status == PurchaseStatus.PAID,
         Purchase.certificate.is_null(),
         Purchase.token_rotated_at.is_null(),
         Purchase.email_purged_at.is_null(),

@@ -29,6 +29,7 @@ from .mail import messages
 from .mail.outbox import queue
 from .models import Certificate, Purchase
 from .purchases import EMAIL_PURPOSE, link_token, replace_token
+from .states import PurchaseStatus
 
 ACCEPTED_MESSAGE = (
     "If purchases were made with this address, their private links have been emailed to it. "
@@ -59,7 +60,11 @@ def request_resend(ctx: Context, email: str, *, new_link: bool) -> int:
     email_hash = ctx.keyring.email_hash(email)
     found = list(
         Purchase.select()
-        .where(Purchase.email_hash == email_hash, Purchase.status == "paid", Purchase.email_purged_at.is_null())
+        .where(
+            Purchase.email_hash == email_hash,
+            Purchase.status == PurchaseStatus.PAID,
+            Purchase.email_purged_at.is_null(),
+        )
         .order_by(Purchase.paid_at, Purchase.id)
     )
     found = [p for p in found if ctx.keyring.open(EMAIL_PURPOSE, p.email_enc) == email]  # guards a hash collision
@@ -69,9 +74,9 @@ def request_resend(ctx: Context, email: str, *, new_link: bool) -> int:
     base = ctx.config.base_url
     entries = []
     for purchase in found:
-        certificate = Certificate.get_by_id(purchase.certificate_id) if purchase.certificate_id else None
+        certificate = Certificate.get_by_id(purchase.certificate_id) if purchase.has_certificate else None
         token = link_token(ctx, purchase)
-        revoked = certificate is not None and certificate.status == "revoked"
+        revoked = certificate is not None and certificate.is_revoked
         replaceable = not revoked and (new_link or token is None)
         entries.append(
             messages.ResentLink(
@@ -95,7 +100,7 @@ def request_resend(ctx: Context, email: str, *, new_link: bool) -> int:
 
 def _label(purchase: Purchase, certificate: Certificate | None) -> str:
     if certificate is not None:
-        state = " (revoked)" if certificate.status == "revoked" else ""
+        state = " (revoked)" if certificate.is_revoked else ""
         return f"Certificate {certificate.public_id}{state}"
     deadline = rules.claim_deadline(purchase.paid_at)
     return f"Token paid on {purchase.paid_at:%d %B %Y}, not used yet (claim window closes {iso(deadline)})"
@@ -146,8 +151,8 @@ def confirm_replacement(ctx: Context, raw_code) -> dict:
             raise RegistryError(
                 "replace_link_used", "This link has already been replaced; the newest link is in the latest email."
             )
-        certificate = Certificate.get_by_id(purchase.certificate_id) if purchase.certificate_id else None
-        if certificate is not None and certificate.status == "revoked":
+        certificate = Certificate.get_by_id(purchase.certificate_id) if purchase.has_certificate else None
+        if certificate is not None and certificate.is_revoked:
             raise RegistryError("revoked", "This certificate has been revoked.")
         replace_token(ctx, purchase, certificate, requested_by_holder=True)
     return {

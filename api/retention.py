@@ -24,6 +24,7 @@ import datetime as dt
 from . import rules
 from .context import Context
 from .models import Certificate, OutboxMessage, Purchase
+from .states import OutboxStatus, PurchaseStatus
 
 PURGED_MESSAGE_ERROR = "deleted under the retention policy before it was sent"
 
@@ -47,10 +48,10 @@ def purge(ctx: Context, days: int = rules.RETENTION_DAYS) -> PurgeRun:
         (Purchase.certificate.in_(issued_before))
         | (
             Purchase.certificate.is_null()
-            & (Purchase.status == "paid")
+            & (Purchase.status == PurchaseStatus.PAID)
             & (Purchase.paid_at <= cutoff - dt.timedelta(days=rules.CLAIM_WINDOW_DAYS))
         )
-        | ((Purchase.status != "paid") & (Purchase.created_at <= cutoff))
+        | ((Purchase.status != PurchaseStatus.PAID) & (Purchase.created_at <= cutoff))
     )
     with ctx.db.atomic():
         purchases = (
@@ -66,8 +67,8 @@ def purge(ctx: Context, days: int = rules.RETENTION_DAYS) -> PurgeRun:
             .execute()
         )
         old = OutboxMessage.created_at <= cutoff
-        OutboxMessage.update(status="failed", last_error=PURGED_MESSAGE_ERROR).where(
-            old, OutboxMessage.status.in_(("queued", "sending", "held"))
+        OutboxMessage.update(status=OutboxStatus.FAILED, last_error=PURGED_MESSAGE_ERROR).where(
+            old, OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.HELD))
         ).execute()
         messages = (
             OutboxMessage.update(payload_enc=None, to_hash="")

@@ -10,12 +10,17 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from api import certificates, reminders, resend, rules
 from api.models import OutboxMessage, Purchase
+from api.states import PurchaseStatus
 
-from .certificate_fixtures import FIXED_NOW, fixed_clock, submission  # noqa: F401
+from .support import FIXED_NOW, submission
 
 DAY = dt.timedelta(days=1)
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def reminder_keys() -> list[str]:
@@ -99,8 +104,8 @@ def test_unpaid_checkouts_get_no_claim_reminder(ctx, clock):
     from api.crypto import new_token
 
     with ctx.db.atomic():
-        purchases._new_purchase(ctx, "never.paid@example.com", new_token(), status="pending")
-        purchases._new_purchase(ctx, "walked.away@example.com", new_token(), status="abandoned")
+        purchases._new_purchase(ctx, "never.paid@example.com", new_token(), status=PurchaseStatus.PENDING)
+        purchases._new_purchase(ctx, "walked.away@example.com", new_token(), status=PurchaseStatus.ABANDONED)
     clock.now = FIXED_NOW + 3 * DAY
     assert run(ctx) == (0, 0)
 

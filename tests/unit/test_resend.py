@@ -15,9 +15,11 @@ from api.app import create_app
 from api.config import DEFAULT_RATE_LIMITS
 from api.models import AuditEvent, OutboxMessage, Purchase
 from api.ratelimit import RateLimiter
+from api.states import PurchaseStatus
 
-from .certificate_fixtures import bearer, fixed_clock, submission  # noqa: F401
-from .support import BASE_URL, assert_error
+from .support import BASE_URL, assert_error, bearer, submission
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def issue(ctx, paid_token, email: str):
@@ -60,7 +62,7 @@ def test_unpaid_and_purged_purchases_are_not_known(client, ctx, deliver_mail, cl
     from api.crypto import new_token
 
     with ctx.db.atomic():
-        purchases._new_purchase(ctx, "abandoned@example.com", new_token(), status="abandoned")
+        purchases._new_purchase(ctx, "abandoned@example.com", new_token(), status=PurchaseStatus.ABANDONED)
     answer = resend(client, "abandoned@example.com")
     assert answer.status_code == 202
     assert OutboxMessage.select().where(OutboxMessage.kind == "link_resent").count() == 0

@@ -15,10 +15,13 @@ from api import certificates, purchases, reminders, retention
 from api.crypto import new_token
 from api.errors import RegistryError
 from api.models import Certificate, OutboxMessage, Purchase
+from api.states import PurchaseStatus
 
-from .certificate_fixtures import FIXED_NOW, bearer, fixed_clock, submission  # noqa: F401
+from .support import FIXED_NOW, bearer, submission
 
 DAY = dt.timedelta(days=1)
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def every_value(db) -> list[str]:
@@ -45,7 +48,7 @@ def lifecycle(ctx, paid_token, clock, deliver_mail):
     certificates.redeem(ctx, submission(issued_token))
     paid_token("unused@example.com")
     with ctx.db.atomic():
-        abandoned = purchases._new_purchase(ctx, "abandoned@example.com", new_token(), status="pending")
+        abandoned = purchases._new_purchase(ctx, "abandoned@example.com", new_token(), status=PurchaseStatus.PENDING)
     purchases._abandon(ctx, abandoned)
     deliver_mail()  # sent: bodies cleared at once, addresses' hashes remain until the purge
     clock.now = FIXED_NOW + 30 * DAY
