@@ -214,7 +214,9 @@ def signing_key_bytes(value: str | None) -> bytes:
         raise ConfigError(
             "GHOSTSHELL_SIGNING_KEY is required: an Ed25519 private key, 32 random bytes, base64-encoded."
         )
-    if value.startswith("z"):
+    # 32 bytes in base64 are 44 characters ending in "=", so a base64 key that happens to start with "z" is not
+    # mistaken for a multibase one.
+    if value.startswith("z") and not value.endswith("="):
         from .verifier import private_key_from_multibase
 
         try:

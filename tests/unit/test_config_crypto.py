@@ -97,3 +97,10 @@ def test_hashes_are_keyed_and_sealing_is_bound_to_its_purpose():
     assert a.open_for_binding(binding, copy) == "GSTK-SECRET"
     with pytest.raises(InvalidTag):
         a.open_for_binding(a.new_binding(), copy)
+
+
+def test_a_base64_signing_key_starting_with_z_is_read_as_base64():
+    from api.config import signing_key_bytes
+
+    seed = base64.b64decode("z" + "A" * 42 + "=")
+    assert signing_key_bytes(base64.b64encode(seed).decode()) == seed
