@@ -32,6 +32,7 @@ import peewee
 from . import rules
 from .config import DEFAULT_DATABASE_URL, RESEND_DOUBLE_PREFIX, Config, ConfigError
 from .context import Context
+from .server import SERVER_LIMITS
 
 log = logging.getLogger("ghostshell")
 
@@ -58,13 +59,7 @@ def cmd_migrate(args) -> int:
 def waitress_options(host: str, port: int, threads: int, trusted_proxy: str | None = None) -> dict:
     """The registry's waitress settings, in one place: `serve` uses them, and so do the bare reference apps of
     `benchmarks/run`, so that both sides of a comparison run on the same server settings."""
-    options = {
-        "host": host,
-        "port": port,
-        "threads": threads,
-        "max_request_body_size": 1024 * 1024,
-        "ident": "ghostshell",
-    }
+    options = {**SERVER_LIMITS, "host": host, "port": port, "threads": threads, "ident": "ghostshell"}
     if trusted_proxy:
         options.update(
             trusted_proxy=trusted_proxy,
@@ -75,9 +70,8 @@ def waitress_options(host: str, port: int, threads: int, trusted_proxy: str | No
 
 
 def cmd_serve(args) -> int:
-    import waitress
-
     from .registry import NotReady, Registry
+    from .server import create_server
 
     config = Config.from_env(default_base_url=f"http://{args.host}:{args.port}")
     site = Path(args.site).resolve() if args.site else None
@@ -99,10 +93,15 @@ def cmd_serve(args) -> int:
     # from walking the Stripe SDK, Falcon's routes and Peewee's models again and again.
     gc.collect()
     gc.freeze()
-    kwargs = waitress_options(args.host, args.port, args.threads, args.trusted_proxy or config.trusted_proxy)
+    options = waitress_options(args.host, args.port, args.threads, args.trusted_proxy or config.trusted_proxy)
+    options.update(channel_timeout=args.channel_timeout, connection_limit=args.connection_limit)
+    server = create_server(registry, **options)
     try:
-        waitress.serve(registry, **kwargs)
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.close()
         registry.close()
     return 0
 
@@ -285,6 +284,18 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8)
     serve.add_argument("--mail-interval", type=float, default=2.0, help="seconds between outbox passes")
     serve.add_argument("--trusted-proxy", help="address of a reverse proxy whose X-Forwarded-For is trusted")
+    serve.add_argument(
+        "--channel-timeout",
+        type=int,
+        default=SERVER_LIMITS["channel_timeout"],
+        help="seconds an idle or half-sent connection is kept (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--connection-limit",
+        type=int,
+        default=SERVER_LIMITS["connection_limit"],
+        help="open connections before new ones wait (default: %(default)s)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending schema migrations")
