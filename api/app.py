@@ -57,7 +57,7 @@ def create_app(
     app.resp_options.xml_error_serialization = False
     errors.install(app)
 
-    app.add_route("/api/health", meta.Health(context))
+    app.add_route("/api/health", meta.Health(context, limiter))
     app.add_route("/api/config", meta.ClientConfig(context))
     app.add_route("/api/openapi.json", meta.OpenApi())
     app.add_route("/api/cert/checkout", purchases.Checkout(context, limiter))

@@ -8,11 +8,13 @@ from .common import Resource
 
 
 class Health(Resource):
-    """A database that does not answer is a 503 `database_unavailable`, through the handler in api/errors.py."""
+    """A database that does not answer is a 503 `database_unavailable`, through the handler in api/errors.py.
+    `rate_limits` is the limiter's storage state: `ok`, `fallback` (shared store unreachable, counting in-process)
+    or `off`."""
 
     def on_get(self, req, resp):
         self._ctx.db.execute_sql("SELECT 1")
-        resp.media = {"status": "ok"}
+        resp.media = {"status": "ok", "rate_limits": self._limiter.state}
 
 
 class ClientConfig(Resource):

@@ -49,7 +49,7 @@ def test_unexpected_failures_are_a_bare_500(ctx):
 
 def test_api_answers_carry_protective_headers(client):
     result = client.simulate_get("/api/health")
-    assert result.json == {"status": "ok"}
+    assert result.json == {"status": "ok", "rate_limits": "off"}
     assert result.headers["cache-control"] == "no-store"
     assert result.headers["x-content-type-options"] == "nosniff"
 

@@ -104,3 +104,72 @@ def test_only_existing_fingerprinted_assets_are_immutable(site_client, path):
     (css,) = site.glob("theme/css/site.*.css")
     existing = client.simulate_get("/" + css.relative_to(site).as_posix())
     assert existing.status_code == 200 and "immutable" in existing.headers["cache-control"]
+
+
+# -- 2. the rate-limit storage is down ------------------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again on return: nothing listens there
+
+
+@pytest.fixture
+def blackhole():
+    """A TCP port that accepts connections and never answers (a Redis that hangs)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+@pytest.mark.parametrize("storage", ["refused", "hangs"])
+def test_rate_limited_routes_never_500_when_redis_is_down(ctx, storage, blackhole, caplog):
+    import time
+
+    import falcon.testing
+
+    from api.app import create_app
+    from api.ratelimit import RateLimiter
+
+    from .support import assert_error
+
+    uri = f"redis://127.0.0.1:{_closed_port()}" if storage == "refused" else blackhole
+    limiter = RateLimiter({**ctx.config.rate_limits, "lookup": "3/minute"}, uri)
+    client = falcon.testing.TestClient(create_app(context=ctx, limiter=limiter))
+    started = time.monotonic()
+    for _ in range(3):
+        assert_error(client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}), 404, "not_found")
+    # The limits still hold, counted in-process while the shared store is away.
+    assert_error(client.simulate_get("/api/cert/lookup", params={"id": "GS-BC-H-26-1"}), 429, "rate_limited")
+    for path in ("/api/registry/search", "/api/cert/token-status", "/api/cert/private"):
+        assert client.simulate_get(path).status_code < 500
+    assert client.simulate_post("/api/cert/redeem-token", json={}).status_code < 500
+    assert client.simulate_post("/api/cert/checkout", json={"recovery_email": "x"}).status_code < 500
+    assert time.monotonic() - started < 8  # a hanging store is given up on quickly, not once per request
+    health = client.simulate_get("/api/health")
+    assert health.status_code == 200 and health.json["rate_limits"] == "fallback"
+    # Said once in the log, not once per request.
+    warnings = [r for r in caplog.records if "rate-limit storage" in r.getMessage()]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+
+
+def test_health_reports_the_rate_limit_storage(ctx):
+    import falcon.testing
+
+    from api.app import create_app
+    from api.ratelimit import RateLimiter
+
+    memory = falcon.testing.TestClient(create_app(context=ctx, limiter=RateLimiter(ctx.config.rate_limits)))
+    assert memory.simulate_get("/api/health").json == {"status": "ok", "rate_limits": "ok"}
+    off = RateLimiter(ctx.config.rate_limits, enabled=False)
+    assert falcon.testing.TestClient(create_app(context=ctx, limiter=off)).simulate_get("/api/health").json == {
+        "status": "ok",
+        "rate_limits": "off",
+    }
