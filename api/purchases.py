@@ -4,7 +4,9 @@ token resolution and support rotation.
 Rules kept here:
 - The purchase row and its token exist from the moment checkout starts (status `pending`).
 - A purchase becomes `paid` exactly once, through `_mark_paid`, under a row lock; that transition queues the
-  private-link email and clears the server-sealed token. Nothing moves `paid` back.
+  private-link email and clears the server-sealed token. Nothing moves `paid` back. A session Stripe says is paid
+  is paid, whatever arrived before: a checkout first seen `abandoned` or `failed` becomes paid with a new token
+  (the ended checkout's token was cleared unsent).
 - A Stripe event id is recorded in the same transaction as its effects: a replay, a duplicate or a concurrent
   second delivery changes nothing and sends nothing; a failure rolls both back so Stripe retries.
 - `checkout.session.expired` marks only our own, still-unpaid purchases `abandoned`, and sends the reminder
@@ -134,7 +136,16 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
     if purchase.is_paid:
         return False
     now = ctx.clock()
-    token = ctx.keyring.open(TOKEN_PURPOSE, purchase.token_enc)
+    if purchase.token_enc is None:
+        # Stripe said the checkout ended (expired, payment failed) and later that it is paid: events come in any
+        # order. The ended checkout's sealed token was cleared and never reached anyone, so the buyer gets a new
+        # one, by email like any other.
+        token = new_token(ctx.random_bytes)
+        purchase.token_hash = ctx.keyring.token_hash(token)
+        purchase.token_last4 = token[-4:]
+        purchase.handoff_token_enc = None
+    else:
+        token = ctx.keyring.open(TOKEN_PURPOSE, purchase.token_enc)
     email = recovery_email(ctx, purchase)
     purchase.status = PurchaseStatus.PAID
     purchase.paid_at = now
@@ -252,11 +263,9 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
     purchase = BY_SESSION.first(session_id)
     if purchase is None:
         raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
-    if purchase.is_unfinished:
-        raise RegistryError(
-            "checkout_not_completed", "This checkout was not completed and no payment was taken; no token was issued."
-        )
     if not purchase.is_paid:
+        # Asked even for a checkout we saw end: Stripe's events can arrive in any order, and what Stripe says now
+        # about the session decides.
         try:
             session = ctx.stripe.retrieve_session(session_id)
         except UnknownSession:
@@ -266,6 +275,11 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
                 "payment_provider_error", "Payment could not be confirmed just now. Try again shortly."
             ) from None
         if not rules.session_is_paid(session):
+            if purchase.is_unfinished:
+                raise RegistryError(
+                    "checkout_not_completed",
+                    "This checkout was not completed and no payment was taken; no token was issued.",
+                )
             raise RegistryError("not_paid", "Payment has not been confirmed yet.")
         with write_transaction(ctx.db):
             purchase = _locked_purchase_for_session(session_id)

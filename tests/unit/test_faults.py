@@ -173,3 +173,112 @@ def test_health_reports_the_rate_limit_storage(ctx):
         "status": "ok",
         "rate_limits": "off",
     }
+
+
+# -- 4. Stripe events in any order ------------------------------------------------------------------------------------
+
+
+def _token_from(message: dict) -> str:
+    import re
+
+    match = re.search(r"GSTK-[0-9A-Z]{24}", message["text"])
+    assert match, message["text"]
+    return match.group(0)
+
+
+@pytest.fixture
+def started_checkout(client, stripe_double):
+    def start(email: str = "buyer@example.com"):
+        from api.models import Purchase
+
+        result = client.simulate_post("/api/cert/checkout", json={"recovery_email": email})
+        assert result.status_code == 200
+        session_id = result.json["session_id"]
+        return Purchase.get(Purchase.stripe_session_id == session_id), stripe_double.get_session(session_id)
+
+    return start
+
+
+def _paid(session: dict) -> dict:
+    return {**session, "status": "complete", "payment_status": "paid", "payment_intent": "pi_late"}
+
+
+@pytest.mark.parametrize(
+    "ending,paid_event",
+    [
+        ("checkout.session.expired", "checkout.session.completed"),
+        ("checkout.session.async_payment_failed", "checkout.session.async_payment_succeeded"),
+        ("checkout.session.expired", "checkout.session.async_payment_succeeded"),
+    ],
+)
+def test_a_paid_event_after_the_checkout_ended_makes_it_paid_with_a_usable_token(
+    client, started_checkout, deliver_mail, ending, paid_event
+):
+    from api.models import OutboxMessage, Purchase
+
+    from .support import post_event, stripe_event
+
+    purchase, session = started_checkout()
+    assert post_event(client, stripe_event(ending, session)).status_code == 200
+    for attempt in range(2):  # Stripe retries until it gets a 2xx; the second delivery is a replay
+        answer = post_event(client, stripe_event(paid_event, _paid(session), event_id="evt_late_paid"))
+        assert answer.status_code == 200, answer.text
+        assert answer.json["outcome"] == ("paid" if attempt == 0 else "duplicate")
+    assert Purchase.get_by_id(purchase.id).status == "paid"
+    links = OutboxMessage.select().where(OutboxMessage.kind == "private_link")
+    assert links.count() == 1
+    (mail,) = [m for m in deliver_mail() if "GSTK-" in m["text"]]
+    token = _token_from(mail)
+    status = client.simulate_get("/api/cert/token-status", headers={"Authorization": f"Bearer {token}"})
+    assert status.status_code == 200 and status.json["mode"] == "new"
+
+
+def test_the_post_payment_page_asks_stripe_about_an_ended_checkout(client, started_checkout, stripe_double):
+    from api.models import OutboxMessage, Purchase
+
+    from .support import post_event, stripe_event
+
+    purchase, session = started_checkout()
+    post_event(client, stripe_event("checkout.session.expired", session))
+    stripe_double.complete(session["id"], deliver=False)  # Stripe says paid; its event has not arrived
+    answer = client.simulate_get("/api/cert/handoff-token", params={"session_id": session["id"]})
+    assert answer.status_code == 202, answer.text  # paid; the token went by email (this browser's copy was cleared)
+    assert Purchase.get_by_id(purchase.id).status == "paid"
+    assert OutboxMessage.select().where(OutboxMessage.kind == "private_link").count() == 1
+
+
+def test_racing_expiry_and_payment_deliveries_never_fail(client, started_checkout, ctx):
+    import threading
+
+    from api.models import OutboxMessage, Purchase
+
+    from .support import post_event, stripe_event
+
+    for round_ in range(5):
+        purchase, session = started_checkout(f"racer{round_}@example.com")
+        events = [
+            stripe_event("checkout.session.expired", session),
+            stripe_event("checkout.session.completed", _paid(session)),
+        ]
+        statuses, barrier = [], threading.Barrier(2)
+
+        def deliver(payload):
+            barrier.wait()
+            try:
+                statuses.append(post_event(client, payload).status_code)
+            finally:
+                ctx.db.close()
+
+        threads = [threading.Thread(target=deliver, args=(payload,)) for payload in events]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses == [200, 200], (round_, statuses)
+        assert Purchase.get_by_id(purchase.id).status == "paid"
+        assert (
+            OutboxMessage.select()
+            .where(OutboxMessage.kind == "private_link", OutboxMessage.purchase == purchase.id)
+            .count()
+            == 1
+        )
