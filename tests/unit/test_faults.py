@@ -262,7 +262,7 @@ def test_racing_expiry_and_payment_deliveries_never_fail(client, started_checkou
         ]
         statuses, barrier = [], threading.Barrier(2)
 
-        def deliver(payload):
+        def deliver(payload, barrier=barrier, statuses=statuses):
             barrier.wait()
             try:
                 statuses.append(post_event(client, payload).status_code)
