@@ -10,6 +10,7 @@ Queries used by more than one module live here as classmethods (query scopes).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -92,8 +93,13 @@ class Certificate(BaseModel):
 
     @classmethod
     def with_public_id(cls, raw: str | None) -> pw.ModelSelect:
-        """The record with that public id, given in any accepted form (any case, dashes and spaces optional)."""
-        return cls.select().where(cls.public_id_key == ids.key(raw or ""))
+        """The record with that public id, given in any accepted form (any case, dashes and spaces optional).
+        Text that cannot be an id (NUL, other symbols, over 40 characters) matches nothing, without reaching the
+        database (PostgreSQL refuses NUL outright)."""
+        key = ids.key(raw or "")
+        if not re.fullmatch(r"[0-9A-Z]{1,%d}" % ids.MAX_LENGTH, key):
+            return cls.select().where(pw.SQL("1 = 0"))
+        return cls.select().where(cls.public_id_key == key)
 
     @classmethod
     def with_id_prefix(cls, key: str, after: str | None = None) -> pw.ModelSelect:

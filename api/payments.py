@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import stripe
 
@@ -24,6 +25,14 @@ class PaymentProviderError(Exception):
 
 class UnknownSession(Exception):
     pass
+
+
+class MalformedEvent(ValueError):
+    """A correctly signed webhook body that is not a Stripe event."""
+
+
+# Stripe ids (evt_..., cs_test_..., pi_...): printable ASCII, no spaces, bounded like the columns that keep them.
+_STRIPE_ID = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def make_stripe_client(secret_key: str, api_base: str | None) -> stripe.StripeClient:
@@ -84,14 +93,36 @@ class StripeGateway:
             log.error("stripe session retrieve failed: %s", type(exc).__name__)
             raise PaymentProviderError(type(exc).__name__) from exc
 
-    def construct_event(self, payload: bytes, signature: str | None, secret: str):
-        """Verify and parse a webhook delivery into plain dicts; raises stripe.SignatureVerificationError or
-        ValueError. The SDK's own check (`verify_header`, its default 300 s tolerance) runs before anything parses
-        the body; the body is then read as plain JSON, which is what `Webhook.construct_event(...).to_dict()` gave
-        after building and unbuilding a tree of StripeObjects (half the webhook's time)."""
-        text = payload.decode("utf-8")
+    def construct_event(self, payload: bytes, signature: str | None, secret: str) -> dict:
+        """Verify a webhook delivery's signature, then parse it into a plain dict of the event shape the registry
+        reads. Raises stripe.SignatureVerificationError, or MalformedEvent for a signed body that is not a Stripe
+        event (Stripe never sends one; a leaked secret or a bug could). The SDK's own check (`verify_header`, its
+        default 300 s tolerance) runs before anything parses the body, which is then read as plain JSON (no tree of
+        StripeObjects: that was half the webhook's time)."""
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
         stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
-        event = json.loads(text)
-        if not isinstance(event, dict):
-            raise ValueError("a Stripe event is a JSON object")
-        return event
+        try:
+            event = json.loads(text)
+        except (ValueError, RecursionError):
+            raise MalformedEvent("not JSON, or nested too deeply") from None
+        return checked_event(event)
+
+
+def _stripe_id(value) -> bool:
+    return isinstance(value, str) and bool(_STRIPE_ID.fullmatch(value))
+
+
+def checked_event(event) -> dict:
+    """The event if it has the shape the registry reads: a string `id` and `type`, and for checkout events a
+    `data.object` with a Stripe id. Raises MalformedEvent otherwise."""
+    if not isinstance(event, dict) or not _stripe_id(event.get("id")) or not isinstance(event.get("type"), str):
+        raise MalformedEvent("an event needs a string id and type")
+    if event["type"].startswith("checkout.session."):
+        data = event.get("data")
+        session = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(session, dict) or not _stripe_id(session.get("id")):
+            raise MalformedEvent("a checkout event needs data.object with a session id")
+        for name in ("client_reference_id", "payment_intent", "payment_status", "status"):
+            if session.get(name) is not None and not isinstance(session[name], str):
+                raise MalformedEvent(f"data.object.{name} must be a string")
+    return event

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 
 from . import links, rules
 from .context import Context, iso
@@ -55,6 +56,9 @@ class CheckoutStarted:
     session_id: str
     checkout_url: str
     binding: str
+
+
+_SESSION_ID = re.compile(r"[\x21-\x7e]{1,255}")  # Stripe's ids are printable ASCII
 
 
 def recovery_email(ctx: Context, purchase: Purchase) -> str:
@@ -260,7 +264,9 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
     """The post-payment page. Returns the token links for the bound browser, None for anyone else."""
     if not session_id or len(session_id) > 255:
         raise RegistryError("missing_session_id", "The session_id parameter is required.")
-    purchase = BY_SESSION.first(session_id)
+    purchase = None
+    if _SESSION_ID.fullmatch(session_id):  # anything else (NUL, spaces, non-ASCII) is no session of ours
+        purchase = BY_SESSION.first(session_id)
     if purchase is None:
         raise RegistryError("unknown_session", "This checkout session is not known to the registry.")
     if not purchase.is_paid:

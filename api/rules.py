@@ -80,8 +80,8 @@ def normalize_email(raw: object) -> str | None:
     email = raw.strip().lower()
     if not email or len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
         return None
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in email):
-        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in email):
+        return None  # controls, and lone surrogates (which no database or mail system can store)
     return email
 
 

@@ -7,6 +7,7 @@ Rules (docs/api.md, "search"):
 - Names are found only for records their holders listed; any record is found by its id.
 - `limit` is 1 to SEARCH_MAX_LIMIT (default SEARCH_DEFAULT_LIMIT); the query is at most SEARCH_MAX_QUERY
   characters of one-line text. Answers are public views only.
+- Cursors are signed (HMAC under the registry's secret key): a forged or altered one is `invalid_cursor`.
 The index walks are the query scopes `Certificate.with_id_prefix` and `Certificate.listed_with_name_prefix`; a
 search runs them as `Prepared` statements (written once per shape, api/db.py) that read only ids and keys, and takes
 each record's public view from the process's cache (api/public_cache.py), reading the missing ones in one query.
@@ -15,7 +16,9 @@ each record's public view from the process's cache (api/public_cache.py), readin
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import json
+import re
 
 from . import public_id, validation
 from .certificates import public_view
@@ -29,7 +32,12 @@ from .public_cache import View, dumps
 SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 50
 SEARCH_MAX_QUERY = 100
-MAX_CURSOR_LENGTH = 600
+# A page can end on a 120-character name in any script: \uXXXX escapes in base64 need room.
+MAX_CURSOR_LENGTH = 4000
+CURSOR_PURPOSE = "search-cursor"
+_CURSOR_TEXT = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]{0,1000}")
+_ID_KEY = re.compile(rf"[0-9A-Z]{{0,{public_id.MAX_LENGTH}}}")
+_MAX_ROW_ID = 2**63 - 1
 
 
 WALK_COLUMNS = (Certificate.id, Certificate.public_id_key, Certificate.name_key)
@@ -73,7 +81,7 @@ def search(ctx: Context, raw_q: object, raw_limit: object = None, raw_cursor: ob
 def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_cursor: object = None) -> SearchPage:
     q = validation.clean_text("q", raw_q if raw_q is not None else "", SEARCH_MAX_QUERY)
     limit = _search_limit(raw_limit)
-    phase, after = _read_cursor(raw_cursor)
+    phase, after = _read_cursor(ctx.keyring, raw_cursor)
     key = public_id.search_key(q)
     started = ctx.public_views.begin_read()
     results: list[Certificate] = []
@@ -86,7 +94,7 @@ def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_curso
             found = ID_WALK.rows((strict, upper is not None), *values, limit + 1)
             results.extend(found[:limit])
             if len(found) > limit:
-                next_cursor = _write_cursor(1, results[-1].public_id_key)
+                next_cursor = _write_cursor(ctx.keyring, 1, results[-1].public_id_key)
         after = None
 
     room = limit - len(results)
@@ -99,7 +107,7 @@ def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_curso
         results.extend(found[:room])
         if len(found) > room:
             last = results[-1] if room else None
-            next_cursor = _write_cursor(2, [last.name_key, last.id] if last else None)
+            next_cursor = _write_cursor(ctx.keyring, 2, [last.name_key, last.id] if last else None)
     return SearchPage(_views(ctx, results, started), next_cursor)
 
 
@@ -115,30 +123,36 @@ def _views(ctx: Context, found: list[Certificate], started) -> list[View]:
 
 
 def _search_limit(raw: object) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return SEARCH_DEFAULT_LIMIT
-    try:
-        limit = int(raw)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise invalid_field("limit", f"limit must be a whole number from 1 to {SEARCH_MAX_LIMIT}.") from None
+    # Digits only, as the OpenAPI document's integer says: "", " 5", "1.5" and "+5" are refused, not guessed at.
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{1,3}", raw):
+        raise invalid_field("limit", f"limit must be a whole number from 1 to {SEARCH_MAX_LIMIT}.")
+    limit = int(raw)
     if not 1 <= limit <= SEARCH_MAX_LIMIT:
         raise invalid_field("limit", f"limit must be a whole number from 1 to {SEARCH_MAX_LIMIT}.")
     return limit
 
 
-def _write_cursor(phase: int, after: object) -> str:
-    return b64e(json.dumps({"p": phase, "a": after}, separators=(",", ":")).encode())
+def _write_cursor(keyring, phase: int, after: object) -> str:
+    """`<base64url JSON>.<MAC>`: opaque to clients and tamper-evident, so only cursors the registry made are read."""
+    body = b64e(json.dumps({"p": phase, "a": after}, separators=(",", ":")).encode())
+    return body + "." + keyring.keyed_hash(CURSOR_PURPOSE, body)[:32]
 
 
-def _read_cursor(raw: object) -> tuple[int, object]:
+def _read_cursor(keyring, raw: object) -> tuple[int, object]:
     if raw is None or raw == "":
         return 1, None
     try:
         if not isinstance(raw, str) or len(raw) > MAX_CURSOR_LENGTH:
             raise ValueError
-        data = json.loads(b64d(raw))
+        body, _, mac = raw.partition(".")
+        if not hmac.compare_digest(mac, keyring.keyed_hash(CURSOR_PURPOSE, body)[:32]):
+            raise ValueError
+        data = json.loads(b64d(body))
         phase, after = data["p"], data["a"]
-        if phase == 1 and isinstance(after, str) and len(after) <= public_id.MAX_LENGTH:
+        # Checked strictly even though signed: a later release may read a cursor an earlier one made.
+        if phase == 1 and isinstance(after, str) and _ID_KEY.fullmatch(after):
             return 1, after
         if phase == 2 and after is None:
             return 2, None
@@ -147,10 +161,12 @@ def _read_cursor(raw: object) -> tuple[int, object]:
             and isinstance(after, list)
             and len(after) == 2
             and isinstance(after[0], str)
+            and _CURSOR_TEXT.fullmatch(after[0])
             and isinstance(after[1], int)
             and not isinstance(after[1], bool)
+            and 0 < after[1] <= _MAX_ROW_ID
         ):
             return 2, (after[0], after[1])
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError, RecursionError):
         pass
     raise RegistryError("invalid_cursor", "The cursor is not valid; start the search again without it.")

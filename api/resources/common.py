@@ -36,7 +36,7 @@ def read_fields(req: falcon.Request) -> dict:
         raise RegistryError("bad_request", "Send the body as JSON or as a form.")
     try:
         media = req.get_media(default_when_empty={})
-    except falcon.MediaMalformedError:
+    except (falcon.MediaMalformedError, RecursionError):  # RecursionError: JSON nested about 1,000 deep
         raise RegistryError("malformed_body", "The request body is not valid JSON.") from None
     if not isinstance(media, dict):
         raise RegistryError("malformed_body", "The request body must be a JSON object.")

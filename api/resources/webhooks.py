@@ -8,6 +8,7 @@ import stripe
 
 from .. import purchases
 from ..errors import RegistryError
+from ..payments import MalformedEvent
 from .common import Resource
 
 log = logging.getLogger("ghostshell.webhook")
@@ -21,6 +22,8 @@ class StripeWebhook(Resource):
             if not signature or not self._ctx.config.stripe_webhook_secret:
                 raise stripe.SignatureVerificationError("missing signature", signature)
             event = self._ctx.stripe.construct_event(payload, signature, self._ctx.config.stripe_webhook_secret)
+        except MalformedEvent:
+            raise RegistryError("malformed_body", "The signed body is not a Stripe event.") from None
         except (stripe.SignatureVerificationError, ValueError):
             raise RegistryError("invalid_signature", "The Stripe signature is missing, invalid or too old.") from None
         outcome = purchases.handle_event(self._ctx, event)

@@ -282,3 +282,143 @@ def test_racing_expiry_and_payment_deliveries_never_fail(client, started_checkou
             .count()
             == 1
         )
+
+
+# -- 5. hostile input answers 4xx, never 500 ------------------------------------------------------------------------
+
+NESTED = "[" * 1000 + "]" * 1000
+NESTED_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
+
+
+@pytest.mark.parametrize("body", [NESTED, NESTED_OBJECT, '{"token": ' + NESTED + "}"])
+@pytest.mark.parametrize("path", ["/api/cert/redeem-token", "/api/cert/checkout", "/api/cert/lock-agent-edits"])
+def test_deeply_nested_json_is_a_400(client, path, body):
+    from .support import assert_error
+
+    result = client.simulate_post(path, body=body, headers={"Content-Type": "application/json"})
+    assert_error(result, 400, "malformed_body")
+
+
+def _forged_cursor(data) -> str:
+    import json
+
+    from api.crypto import b64e
+
+    return b64e(json.dumps(data).encode())
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _forged_cursor({"p": 2, "a": ["alpha", 2**70]}),
+        _forged_cursor({"p": 2, "a": ["alpha", -(2**63) - 1]}),
+        _forged_cursor({"p": 1, "a": "GSBC\ud800"}),
+        _forged_cursor({"p": 2, "a": ["\ud800", 1]}),
+        _forged_cursor({"p": 1, "a": "GSBC\u0000H"}),
+        _forged_cursor({"p": 2, "a": ["al\u0000pha", 1]}),
+        _forged_cursor({"p": 1, "a": "GSBCH261"}),  # well-formed but not one the registry made
+        "not-base64-%%%",
+        "",  # empty is "no cursor": the first page
+    ],
+)
+def test_forged_search_cursors_are_refused(client, cursor):
+    from .support import assert_error
+
+    result = client.simulate_get("/api/registry/search", params={"q": "alpha", "cursor": cursor})
+    if cursor == "":
+        assert result.status_code == 200
+        return
+    assert_error(result, 400, "invalid_cursor")
+
+
+def test_the_registrys_own_cursors_still_page(client, paid_token):
+    for n in range(3):
+        token = paid_token(f"h{n}@example.com")
+        answer = client.simulate_post(
+            "/api/cert/redeem-token",
+            json={
+                "token": token,
+                "agent_name": f"Pager {n}",
+                "declared_ontological_status": "Assistant",
+                "inception_date": "2025-01-01",
+                "place_country": "Australia",
+                "listed": True,
+            },
+        )
+        assert answer.status_code == 201, answer.text
+    seen, cursor = [], None
+    while True:
+        params = {"q": "pager", "limit": "1", **({"cursor": cursor} if cursor else {})}
+        page = client.simulate_get("/api/registry/search", params=params)
+        assert page.status_code == 200, page.text
+        seen += [r["agent_name"] for r in page.json["results"]]
+        cursor = page.json["next_cursor"]
+        if not cursor:
+            break
+        tampered = cursor[:-2] + ("A" if cursor[-2] != "A" else "B") + cursor[-1]
+        assert client.simulate_get("/api/registry/search", params={**params, "cursor": tampered}).status_code == 400
+    assert seen == ["Pager 0", "Pager 1", "Pager 2"]
+
+
+@pytest.mark.parametrize("value", ["GS-BC-H-26-1\x00", "\x00", "GS\x00BC", "GS-BC-H-26-1\ud800"[:-1] + "\x00"])
+def test_nul_bytes_in_a_lookup_id_are_a_404(client, value):
+    from .support import assert_error
+
+    assert_error(client.simulate_get("/api/cert/lookup", params={"id": value}), 404, "not_found")
+
+
+@pytest.mark.parametrize("value", ["cs_test_\x00", "\x00", "cs_test_a\x00b"])
+def test_nul_bytes_in_a_session_id_are_a_404(client, value):
+    from .support import assert_error
+
+    result = client.simulate_get("/api/cert/handoff-token", params={"session_id": value})
+    assert_error(result, 404, "unknown_session")
+
+
+@pytest.mark.parametrize("email", ["a\x00b@example.com", "a\ud800@example.com", "x@exa\x00mple.com"])
+def test_control_characters_and_lone_surrogates_in_an_email_are_a_400(client, email):
+    import json
+
+    from .support import assert_error
+
+    body = json.dumps({"recovery_email": email})  # \ud800 travels as a JSON escape, as an attacker sends it
+    result = client.simulate_post("/api/cert/checkout", body=body, headers={"Content-Type": "application/json"})
+    assert_error(result, 400, "invalid_email")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        [],
+        [{"id": "evt_1"}],
+        {"type": "checkout.session.completed"},
+        {"id": "evt_no_data", "type": "checkout.session.completed"},
+        {"id": "evt_bad_data", "type": "checkout.session.completed", "data": []},
+        {"id": "evt_no_object", "type": "checkout.session.completed", "data": {}},
+        {"id": "evt_obj_list", "type": "checkout.session.completed", "data": {"object": ["x"]}},
+        {"id": "evt_no_session_id", "type": "checkout.session.completed", "data": {"object": {}}},
+        {"id": 12, "type": "checkout.session.completed", "data": {"object": {"id": "cs_1"}}},
+        {"id": "evt_type", "type": 5, "data": {"object": {"id": "cs_1"}}},
+        {"id": "evt_sid", "type": "checkout.session.expired", "data": {"object": {"id": ["cs_1"]}}},
+        {"id": "evt_nul", "type": "checkout.session.expired", "data": {"object": {"id": "cs_\u0000"}}},
+        "just a string",
+        None,
+    ],
+)
+def test_signed_events_without_the_shape_of_an_event_are_a_400(client, event):
+    import json
+
+    from api.models import WebhookEvent
+
+    from .support import assert_error, post_event
+
+    result = post_event(client, json.dumps(event))
+    assert_error(result, 400, "malformed_body")
+    assert WebhookEvent.select().count() == 0
+
+
+def test_a_signed_deeply_nested_event_is_a_400(client):
+    from .support import assert_error, post_event
+
+    payload = '{"id": "evt_deep", "type": "checkout.session.completed", "data": {"object": ' + NESTED + "}}"
+    assert_error(post_event(client, payload), 400, "malformed_body")
