@@ -1,6 +1,6 @@
 """The fault suite: the registry as a real server process (`python -m api serve`), attacked from outside.
 
-- `doubles`: the local Stripe and Resend doubles in their own process (`python -m api.doubles`), so they survive
+- `doubles`: the local Stripe and Resend doubles in their own process (`python -m dev.doubles`), so they survive
   when the registry is killed with SIGKILL and still know what was paid and what was delivered.
 - `start_server(**env)`: a registry process on a free loopback port, on SQLite (a fresh file) or, with
   `database="postgresql"`, on the PostgreSQL database named by TEST_DATABASE_URL (emptied and migrated first). Its
@@ -65,7 +65,7 @@ class Doubles:
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(workdir / "doubles.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.doubles", "--port", str(self.port), "--no-deliver"]
+            [sys.executable, "-m", "dev.doubles", "--port", str(self.port), "--no-deliver"]
             + ["--webhook-secret", WEBHOOK_SECRET],
             cwd=REPO,
             stdout=self._log,
