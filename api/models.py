@@ -97,7 +97,7 @@ class Certificate(BaseModel):
         Text that cannot be an id (NUL, other symbols, over 40 characters) matches nothing, without reaching the
         database (PostgreSQL refuses NUL outright)."""
         key = ids.key(raw or "")
-        if not re.fullmatch(r"[0-9A-Z]{1,%d}" % ids.MAX_LENGTH, key):
+        if not re.fullmatch(rf"[0-9A-Z]{{1,{ids.MAX_LENGTH}}}", key):
             return cls.select().where(pw.SQL("1 = 0"))
         return cls.select().where(cls.public_id_key == key)
 

@@ -13,7 +13,9 @@ from .context import Context, iso
 from .models import OutboxMessage, Purchase
 from .states import OutboxStatus, PurchaseStatus
 
-STUCK_AFTER = dt.timedelta(hours=1)
+# A message is stuck when it is this late: queued past its due time, or claimed past its claim's lapse (no sender
+# is running, or none can reach the database or the provider). Minutes, so a morning check is not an hour late.
+STUCK_AFTER = dt.timedelta(minutes=5)
 UNSENT = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 EMAIL_KINDS = {
     "completion_email": "private_link",
@@ -53,7 +55,7 @@ def email_summary(ctx: Context) -> dict:
     )
     summary["stuck"] = (
         OutboxMessage.select()
-        .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.created_at < now - STUCK_AFTER)
+        .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.next_attempt_at < now - STUCK_AFTER)
         .count()
     )
     failures = (

@@ -10,7 +10,11 @@ messages one at a time and sends them through the transport:
 - any other 4xx: `failed` at once, never retried;
 - no Resend key configured: `held` — kept sealed and readable with `python -m api outbox show ID`, never dropped.
 
-Each send carries `Idempotency-Key: <message key>`, so a retry after a lost answer cannot deliver twice.
+A claim (`sending`) lapses after CLAIM_LEASE: every pass of every running sender takes lapsed claims back into the
+queue, so a message whose sender crashed waits minutes, not until a restart. A delivery whose `sent` update fails
+(a database blip) is kept in memory and recorded on the next pass, and its claim is not taken back meanwhile: the
+message is not sent twice. Each send also carries `Idempotency-Key: <message key>`, so a resend after a crash
+between delivery and record is answered by the provider with the first delivery: the last line, not the first.
 Logs name the message id and kind only: never an address, a token or a body.
 """
 
@@ -33,6 +37,7 @@ from .messages import Message
 log = logging.getLogger("ghostshell.mail")
 
 MAX_ATTEMPTS = 8
+CLAIM_LEASE = dt.timedelta(minutes=2)  # longer than a send can take (15 s timeout); then the claim lapses
 BASE_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
 PAYLOAD_PURPOSE = "outbox"
@@ -141,6 +146,9 @@ class OutboxSender:
         self._keyring = keyring
         self._transport = transport
         self._clock = clock
+        # Deliveries the provider accepted whose `sent` update the database refused (an outage): recorded first
+        # thing on every later pass, and never taken back into the queue meanwhile, so never delivered twice.
+        self._unrecorded: dict[int, dict] = {}
 
     def _claim_next(self) -> OutboxMessage | None:
         now = self._clock()
@@ -155,8 +163,11 @@ class OutboxSender:
                 return None
             # A conditional update, so two senders (two instances) never claim the same message.
             claimed = (
+                # While sending, next_attempt_at is when the claim lapses: after it, any sender takes it back.
                 OutboxMessage.update(
-                    status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now
+                    status=OutboxStatus.SENDING,
+                    attempts=OutboxMessage.attempts + 1,
+                    next_attempt_at=now + CLAIM_LEASE,
                 )
                 .where(OutboxMessage.id == candidate.id, OutboxMessage.status == OutboxStatus.QUEUED)
                 .execute()
@@ -211,33 +222,45 @@ class OutboxSender:
             )
             log.exception("email %s (%s) send crashed; will retry", message.id, message.kind)
         else:
-            self._finish(
-                message.id,
-                status=OutboxStatus.SENT,
-                sent_at=now,
-                provider_id=provider_id[:100],
-                payload_enc=None,
-                last_error=None,
+            delivered = dict(
+                status=OutboxStatus.SENT, sent_at=now, provider_id=provider_id[:100], payload_enc=None, last_error=None
             )
+            try:
+                self._finish(message.id, **delivered)
+            except Exception:
+                self._unrecorded[message.id] = delivered
+                log.error("email %s (%s) sent, but not yet recorded as sent; will record it", message.id, message.kind)
+                raise
             log.info("email %s (%s) sent", message.id, message.kind)
         return True
 
+    def _record_unrecorded(self) -> None:
+        for message_id, delivered in list(self._unrecorded.items()):
+            self._finish(message_id, **delivered)
+            del self._unrecorded[message_id]
+            log.info("email %s recorded as sent", message_id)
+
     def send_due(self, limit: int = 50) -> int:
-        """Send what is due, at most `limit` messages; return how many were processed (sent, retried or failed)."""
+        """One pass: record deliveries not yet recorded, take back lapsed claims, then send what is due, at most
+        `limit` messages. Returns how many were processed (sent, retried or failed)."""
+        self._record_unrecorded()
+        self.recover_stuck()
         processed = 0
         while processed < limit and self.send_one():
             processed += 1
         return processed
 
-    def recover_stuck(self, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
-        """Messages left in `sending` by a crashed process go back to the queue (the idempotency key makes it safe)."""
-        cutoff = self._clock() - older_than
+    def recover_stuck(self) -> int:
+        """Claims that lapsed (their sender crashed or lost the database) go back to the queue. A resend after a
+        delivery that was never recorded carries the same Idempotency-Key, which the provider answers with the first
+        delivery: the last line against a duplicate, after the in-process record above."""
         with self._db.connection_context(), self._db.atomic():
-            return (
-                OutboxMessage.update(status=OutboxStatus.QUEUED)
-                .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.next_attempt_at <= cutoff)
-                .execute()
+            query = OutboxMessage.update(status=OutboxStatus.QUEUED).where(
+                OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.next_attempt_at <= self._clock()
             )
+            if self._unrecorded:
+                query = query.where(OutboxMessage.id.not_in(list(self._unrecorded)))
+            return query.execute()
 
 
 class BackgroundSender:
@@ -257,7 +280,6 @@ class BackgroundSender:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        self._sender.recover_stuck()
         while not self._stop.is_set():
             try:
                 self._sender.send_due()

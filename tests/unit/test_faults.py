@@ -422,3 +422,133 @@ def test_a_signed_deeply_nested_event_is_a_400(client):
 
     payload = '{"id": "evt_deep", "type": "checkout.session.completed", "data": {"object": ' + NESTED + "}}"
     assert_error(post_event(client, payload), 400, "malformed_body")
+
+
+# -- 1. the outbox: claims left in `sending`, and a delivery whose status update failed ------------------------------
+
+
+class CountingTransport:
+    """The real Resend transport (to the Resend double), counting each delivery attempt per message key."""
+
+    def __init__(self, transport):
+        self._transport = transport
+        self.sends: dict[str, int] = {}
+
+    def send(self, to, message, idempotency_key):
+        self.sends[idempotency_key] = self.sends.get(idempotency_key, 0) + 1
+        return self._transport.send(to, message, idempotency_key)
+
+
+class DatabaseBlipAfterDelivery:
+    """Sender seam: the first `sent` status update fails as a database outage would (the row stays `sending`)."""
+
+    def __init__(self):
+        self.blips = 0
+
+    def wrap(self, sender_class):
+        from api.mail.outbox import OutboxSender
+
+        blip = self
+
+        class Sender(sender_class or OutboxSender):
+            def _finish(self, message_id, **fields):
+                if fields.get("status") == "sent" and blip.blips == 0:
+                    blip.blips += 1
+                    raise __import__("peewee").OperationalError("server closed the connection unexpectedly")
+                return super()._finish(message_id, **fields)
+
+        return Sender
+
+
+def _queue(ctx, key):
+    from api.mail import messages
+    from api.mail.outbox import queue
+
+    with ctx.db.atomic():
+        return queue(
+            ctx.keyring,
+            kind="private_link",
+            to="holder@example.com",
+            message=messages.private_link(ctx.config.base_url, "GSTK-" + "B" * 24),
+            idempotency_key=key,
+            now=ctx.clock(),
+        )
+
+
+def _pass(sender) -> None:
+    """One pass of the background sender (`BackgroundSender`), which logs a failed pass and carries on."""
+    try:
+        sender.send_due()
+    except Exception:
+        pass
+
+
+@pytest.fixture
+def transport(ctx):
+    from api.mail.outbox import ResendTransport
+
+    return CountingTransport(
+        ResendTransport(ctx.config.resend_api_key, ctx.config.resend_from_email, ctx.config.resend_api_base)
+    )
+
+
+def test_the_running_sender_recovers_a_claim_left_by_a_crashed_one_promptly(ctx, clock, transport, resend_double):
+    from api.mail.outbox import OutboxSender
+    from api.models import OutboxMessage
+
+    queued = _queue(ctx, "crash/1")
+    crashed = OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+    assert crashed._claim_next().id == queued.id  # claimed, then the process died before sending
+    running = OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+    clock.advance(minutes=3)  # not ten: the running sender takes it back itself, without a restart
+    _pass(running)
+    row = OutboxMessage.get_by_id(queued.id)
+    assert row.status == "sent", row.status
+    assert transport.sends == {"crash/1": 1} and len(resend_double.messages) == 1
+
+
+def test_a_delivered_message_whose_status_update_failed_is_never_sent_twice(ctx, clock, transport, resend_double):
+    from api.mail.outbox import OutboxSender
+    from api.models import OutboxMessage
+
+    queued = _queue(ctx, "blip/1")
+    blip = DatabaseBlipAfterDelivery()
+    sender = blip.wrap(OutboxSender)(ctx.db, ctx.keyring, transport, ctx.clock)
+    _pass(sender)  # delivered; recording it failed
+    assert blip.blips == 1 and transport.sends == {"blip/1": 1}
+    for minutes in (1, 5, 11, 30):  # the running sender, well past any claim lease
+        clock.advance(minutes=minutes)
+        _pass(sender)
+    # Then a restart: the new process takes back whatever claims are left, and sends what is due.
+    clock.advance(hours=1)
+    restarted = OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+    restarted.recover_stuck()
+    _pass(restarted)
+    assert transport.sends == {"blip/1": 1}, "delivered twice"
+    row = OutboxMessage.get_by_id(queued.id)
+    assert row.status == "sent" and row.provider_id == resend_double.messages[0]["id"]
+
+
+def test_ops_health_reports_a_stuck_message_after_minutes(ctx, clock, transport):
+    from api.mail.outbox import OutboxSender
+    from api.ops import email_summary
+
+    _queue(ctx, "stuck/1")
+    OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)._claim_next()  # and nothing more: no sender runs
+    assert email_summary(ctx)["stuck"] == 0
+    clock.advance(minutes=10)
+    summary = email_summary(ctx)
+    assert summary["stuck"] == 1 and summary["needs_attention"]
+
+
+def test_ops_health_does_not_call_a_message_waiting_for_its_retry_stuck(ctx, clock, transport, resend_double):
+    from api.mail.outbox import OutboxSender
+    from api.ops import email_summary
+
+    _queue(ctx, "retry/1")
+    resend_double.fail_next(3, status=500)
+    sender = OutboxSender(ctx.db, ctx.keyring, transport, ctx.clock)
+    for _ in range(3):
+        _pass(sender)
+        clock.advance(minutes=2)
+    assert email_summary(ctx)["stuck"] == 0  # queued for a later retry, as designed
