@@ -12,6 +12,9 @@ Rules kept here (docs/api.md; inventory §1.7-1.10, §4.4-4.9, with the §8 bugs
   corrections are refused while the holder has locked agent edits. `registration_source` never changes (bug 22).
 - Who acted is decided by the credential presented, not by a form field (api/delegation.py): the holder's purchase
   token submits as `human`, an agent token as `agent`, so the id's letter follows the credential.
+- A correction that changes nothing (a resent submission: a lost answer, a second tab) is answered like a
+  correction and consumes nothing: no count, no audit event, whatever the window, cap or agent lock. The
+  Idempotency-Key that the site sends with each submission (api/idempotency.py) replays the first answer exactly.
 - Every submission, the first included, and every lock change and revocation writes an audit event in the
   transaction that made it.
 - Order of refusals: the token (unknown, not paid, claim window, revoked; for an agent token also revoked or
@@ -211,8 +214,12 @@ def _correct(
         if cert.is_revoked:
             raise _revoked()
         delegation.require_agent_allowed(credential, cert)
-        _require_correctable(cert, now)
         fields = dict(submission.fields)
+        if _changes_nothing(cert, fields, parent):
+            # A resent submission (a lost answer, a second tab): the record already says this. Nothing is
+            # consumed and nothing is written, whatever the window or the cap would allow.
+            return cert
+        _require_correctable(cert, now)
         validation.check_combination(
             fields.get("cognitive_core_family", cert.cognitive_core_family),
             fields.get("cognitive_core_exact", cert.cognitive_core_exact),
@@ -254,6 +261,12 @@ BY_ID = Prepared(Certificate, lambda shape, cert_id: Certificate.select().where(
 BY_ID_LOCKED = Prepared(
     Certificate, lambda shape, cert_id: for_update(Certificate.select().where(Certificate.id == cert_id))
 )
+
+
+def _changes_nothing(cert: Certificate, fields: dict, parent: tuple[str | None, str | None] | None) -> bool:
+    if any(getattr(cert, name) != value for name, value in fields.items()):
+        return False
+    return parent is None or (cert.parent_record, cert.parent_record_status) == parent
 
 
 def _require_correctable(cert: Certificate, now: dt.datetime) -> None:

@@ -28,6 +28,7 @@ STATUS_BY_CODE = {
     "missing_id": 400,
     "invalid_cursor": 400,
     "invalid_replace_link": 400,
+    "invalid_idempotency_key": 400,
     "unauthorized": 401,
     # authority: what the presented credential may not do (api/delegation.py)
     "holder_token_required": 403,
@@ -46,6 +47,7 @@ STATUS_BY_CODE = {
     "conflict": 409,
     "recovery_email_deleted": 409,
     "replace_link_used": 409,
+    "idempotency_key_reused": 409,
     "claim_window_closed": 410,
     "checkout_not_completed": 410,
     "revoked": 410,

@@ -373,6 +373,20 @@ class LogNode(BaseModel):
 MODELS += [LogHead, LogEntry, LogNode]
 
 
+class IdempotentRequest(BaseModel):
+    """The stored answer to a write sent with an Idempotency-Key (api/idempotency.py). No key, token or link in the
+    clear: the scope is a keyed hash, the answer is sealed."""
+
+    scope_hash = pw.CharField(max_length=64, unique=True)  # keyed hash of (route, token, client key)
+    request_hash = pw.CharField(max_length=64)  # SHA-256 of the request's fields
+    status = pw.IntegerField()
+    answer_enc = pw.TextField()
+    created_at = pw.DateTimeField(index=True)
+
+
+MODELS += [IdempotentRequest]
+
+
 def bind_models(db: pw.Database) -> None:
     """Point every model at `db` (done by the `Context` that owns the database)."""
     db.bind(MODELS, bind_refs=False, bind_backrefs=False)

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import falcon
 
-from .. import certificates, search
+from .. import certificates, idempotency, search
 from ..public_cache import etag, not_modified
 from .common import Resource, bearer_token, read_fields
+
+
+def _send(resp, answer: idempotency.Answer) -> None:
+    resp.status = falcon.code_to_http_status(answer.status)
+    resp.media = answer.body
+    if answer.replayed:
+        resp.set_header("Idempotent-Replayed", "true")
 
 
 class Redeem(Resource):
@@ -19,18 +26,29 @@ class Redeem(Resource):
         fields = read_fields(req)
         if not fields.get("token") and bearer_token(req):
             fields["token"] = bearer_token(req)
-        redeemed = certificates.redeem(self._ctx, fields, user_agent=req.user_agent)
-        resp.status = falcon.HTTP_201 if redeemed.created else falcon.HTTP_200
-        resp.media = redeemed.answer(self._ctx)
+        request = idempotency.scope(
+            self._ctx, "redeem", req.get_header(idempotency.HEADER), fields.get("token"), fields
+        )
+        answer = idempotency.replay(self._ctx, request)
+        if answer is None:
+            redeemed = certificates.redeem(self._ctx, fields, user_agent=req.user_agent)
+            answer = idempotency.remember(
+                self._ctx, request, idempotency.Answer(201 if redeemed.created else 200, redeemed.answer(self._ctx))
+            )
+        _send(resp, answer)
 
 
 class LockAgentEdits(Resource):
     def on_post(self, req, resp):
         self.limit(req, "redeem")
         fields = read_fields(req)
-        resp.media = certificates.set_agent_lock(
-            self._ctx, fields.get("token") or bearer_token(req), fields.get("locked"), user_agent=req.user_agent
-        )
+        token = fields.get("token") or bearer_token(req)
+        request = idempotency.scope(self._ctx, "lock", req.get_header(idempotency.HEADER), token, fields)
+        answer = idempotency.replay(self._ctx, request)
+        if answer is None:
+            body = certificates.set_agent_lock(self._ctx, token, fields.get("locked"), user_agent=req.user_agent)
+            answer = idempotency.remember(self._ctx, request, idempotency.Answer(200, body))
+        _send(resp, answer)
 
 
 class PrivateRecord(Resource):

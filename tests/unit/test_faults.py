@@ -552,3 +552,109 @@ def test_ops_health_does_not_call_a_message_waiting_for_its_retry_stuck(ctx, clo
         _pass(sender)
         clock.advance(minutes=2)
     assert email_summary(ctx)["stuck"] == 0  # queued for a later retry, as designed
+
+
+# -- 9. a retried submission --------------------------------------------------------------------------------------
+
+
+def _redeem(client, body, key=None):
+    headers = {"Idempotency-Key": key} if key else {}
+    return client.simulate_post("/api/cert/redeem-token", json=body, headers=headers)
+
+
+def _edits(token) -> int:
+    from api.models import Certificate, Purchase
+
+    return Certificate.get_by_id(Purchase.get(Purchase.certificate.is_null(False)).certificate_id).edit_count
+
+
+def test_a_resent_first_submission_consumes_nothing(client, fixed_clock, paid_token):
+    from api.models import AuditEvent
+
+    from .support import submission
+
+    token = paid_token()
+    body = submission(token)
+    assert _redeem(client, body).status_code == 201
+    again = _redeem(client, body)  # the answer was lost; the client sends the same submission again
+    assert again.status_code == 200, again.text
+    assert again.json["edits_used"] == 1 and again.json["edits_left"] == 4
+    assert _edits(token) == 1 and AuditEvent.select().count() == 1
+    # A real correction still counts.
+    changed = _redeem(client, {"token": token, "agent_name": "Joule II"})
+    assert changed.json["edits_used"] == 2
+
+
+def test_an_idempotency_key_replays_the_stored_answer_and_refuses_another_body(client, fixed_clock, paid_token):
+    from api.models import AuditEvent
+
+    from .support import assert_error, submission
+
+    token = paid_token()
+    first = _redeem(client, submission(token), key="tab-1-submit-1")
+    assert first.status_code == 201
+    replay = _redeem(client, submission(token), key="tab-1-submit-1")
+    assert replay.status_code == 201 and replay.json == first.json
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert _edits(token) == 1 and AuditEvent.select().count() == 1
+    other = _redeem(client, submission(token, agent_name="Someone Else"), key="tab-1-submit-1")
+    assert_error(other, 409, "idempotency_key_reused")
+    assert _edits(token) == 1
+
+    correction = {"token": token, "place_city": "Launceston"}
+    corrected = _redeem(client, correction, key="tab-1-submit-2")
+    assert corrected.status_code == 200 and corrected.json["edits_used"] == 2
+    for _ in range(3):
+        again = _redeem(client, correction, key="tab-1-submit-2")
+        assert again.status_code == 200 and again.json == corrected.json
+    assert _edits(token) == 2 and AuditEvent.select().count() == 2
+
+
+def test_two_tabs_submitting_at_once_use_one_submission(client, fixed_clock, paid_token, ctx):
+    import threading
+
+    from .support import submission
+
+    token = paid_token()
+    statuses, barrier = [], threading.Barrier(2)
+
+    def submit(key):
+        barrier.wait()
+        try:
+            statuses.append(_redeem(client, submission(token), key=key).status_code)
+        finally:
+            ctx.db.close()
+
+    threads = [threading.Thread(target=submit, args=(f"tab-{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 201 in statuses and all(status in (200, 201, 409) for status in statuses), statuses
+    assert _edits(token) == 1
+
+
+@pytest.mark.parametrize("key", ["x" * 256, "bad\x01key", "spaces are fine but not\nnewlines", "\u00e9t\u00e9"])
+def test_an_unusable_idempotency_key_is_a_400(client, fixed_clock, paid_token, key):
+    from .support import assert_error, submission
+
+    token = paid_token()
+    result = client.simulate_post(
+        "/api/cert/redeem-token",
+        json=submission(token),
+        headers={"Idempotency-Key": key.encode("utf-8").decode("latin-1")},
+    )
+    assert_error(result, 400, "invalid_idempotency_key")
+
+
+def test_lock_agent_edits_honours_an_idempotency_key(client, fixed_clock, issued):
+    from .support import assert_error
+
+    token, _ = issued()
+    headers = {"Idempotency-Key": "lock-1"}
+    first = client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True}, headers=headers)
+    assert first.status_code == 200 and first.json == {"lock_agent_edits": True}
+    again = client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": True}, headers=headers)
+    assert again.json == first.json and again.headers.get("idempotent-replayed") == "true"
+    other = client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": False}, headers=headers)
+    assert_error(other, 409, "idempotency_key_reused")

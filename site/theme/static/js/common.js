@@ -58,12 +58,20 @@ var GS = (function () {
     return { raw: raw, token: normalizeToken(raw), credential: normalizeCredential(raw), by: by };
   }
 
+  /* A fresh Idempotency-Key: sent again with the same submission, the registry answers it once. */
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
   /* fetch wrapper: resolves to {status, data, headers}; status 0 means the network failed. */
   function api(method, path, options) {
     options = options || {};
     var headers = { "Accept": "application/json" };
     var init = { method: method, credentials: "same-origin", headers: headers, cache: "no-store" };
     if (options.token) headers["Authorization"] = "Bearer " + options.token;
+    if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
@@ -115,7 +123,7 @@ var GS = (function () {
   return {
     $: $, text: text, node: node, normalizeToken: normalizeToken,
     normalizeCredential: normalizeCredential, readTokenParams: readTokenParams,
-    api: api, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
+    api: api, newKey: newKey, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
     normalizeRecordId: normalizeRecordId, decode: decode
   };
 })();

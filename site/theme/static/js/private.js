@@ -201,7 +201,8 @@
   lock.addEventListener("change", function () {
     var wanted = lock.checked;
     lock.disabled = true;
-    GS.api("POST", "/api/cert/lock-agent-edits", { body: { token: token, locked: wanted } }).then(function (result) {
+    var request = { body: { token: token, locked: wanted }, idempotencyKey: GS.newKey() };
+    GS.api("POST", "/api/cert/lock-agent-edits", request).then(function (result) {
       lock.disabled = false;
       if (result.status === 200) {
         lock.checked = !!result.data.lock_agent_edits;
