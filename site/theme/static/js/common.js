@@ -58,13 +58,6 @@ var GS = (function () {
     return { raw: raw, token: normalizeToken(raw), credential: normalizeCredential(raw), by: by };
   }
 
-  /* A fresh Idempotency-Key: sent again with the same submission, the registry answers it once. */
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = crypto.getRandomValues(new Uint8Array(16));
-    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
-  }
-
   /* fetch wrapper: resolves to {status, data, headers}; status 0 means the network failed. */
   function api(method, path, options) {
     options = options || {};
@@ -123,7 +116,7 @@ var GS = (function () {
   return {
     $: $, text: text, node: node, normalizeToken: normalizeToken,
     normalizeCredential: normalizeCredential, readTokenParams: readTokenParams,
-    api: api, newKey: newKey, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
+    api: api, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
     normalizeRecordId: normalizeRecordId, decode: decode
   };
 })();
