@@ -23,13 +23,14 @@ STATUS_BY_CODE = {
     "invalid_email": 400,
     "missing_session_id": 400,
     "invalid_signature": 400,
-    "missing_token": 400,
-    "invalid_token": 400,
     "missing_id": 400,
     "invalid_cursor": 400,
     "invalid_replace_link": 400,
     "invalid_idempotency_key": 400,
     "unauthorized": 401,
+    # The token is the credential: none, or one that cannot be a token, is a 401 (RFC 6750); an unknown one is 404.
+    "missing_token": 401,
+    "invalid_token": 401,
     # authority: what the presented credential may not do (api/delegation.py)
     "holder_token_required": 403,
     "edit_source_not_permitted": 403,

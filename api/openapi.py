@@ -3,7 +3,8 @@ a route added to `api/app.py` must be described here, and the reverse."""
 
 from __future__ import annotations
 
-from . import definition
+from . import catalogue, definition, rules, validation
+from .credentials import MAX_VERSION
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -29,23 +30,72 @@ BEARER = [{"bearerToken": []}]
 STRING = {"type": "string"}
 BOOLEAN = {"type": "boolean"}
 
+# The document says exactly what the server accepts (schemathesis checks both directions in tests/faults): what the
+# validators refuse is outside these schemas, and what they accept is inside, as far as JSON Schema can say it.
+# One-line text: no control characters (C0, C1), line or paragraph separators, or bidirectional overrides.
+_REFUSED = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069"
+_LETTERS = "A-Za-z\\u00c0-\\u00d6\\u00d8-\\u00f6\\u00f8-\\u024f"
+
+
+def _text(max_length: int, *, required: bool = False, letter: bool = False) -> dict:
+    """One line of text, trimmed by the server; `required`: not blank; `letter`: contains a Latin letter."""
+    anything = f"[^{_REFUSED}]*"
+    if letter:
+        pattern = f"^{anything}[{_LETTERS}]{anything}$"
+    elif required:
+        pattern = f"^{anything}[^{_REFUSED}\\s]{anything}$"
+    else:
+        pattern = f"^{anything}$"
+    schema = {"type": "string", "maxLength": max_length, "pattern": pattern}
+    if required:
+        schema["minLength"] = 1
+    return schema
+
+
+TOKEN = {
+    "type": "string",
+    "pattern": f"^{rules.TOKEN_PREFIX}[{rules.TOKEN_ALPHABET}]{{{rules.TOKEN_BODY_LENGTH}}}$",
+    "description": "A purchase token. The server also accepts it in any case, with spaces or hyphens.",
+}
+# rules.EMAIL_PATTERN, with the control characters rules.normalize_email also refuses.
+_EMAIL_PART = '[^\\s@<>()\\[\\],;:"\\x00-\\x1f\\x7f]+'
+EMAIL = {
+    "type": "string",
+    "maxLength": rules.MAX_EMAIL_LENGTH,
+    "pattern": f"^{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}$",
+}
+NOT_BLANK = {"type": "string", "minLength": 1, "pattern": "\\S"}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Same key and body: the stored answer, nothing done again. Same key, other body: 409.",
+    "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,255}$"},
+}
+
+
+def _field(name: str) -> dict:
+    max_length, required = validation.TEXT_FIELDS[name]
+    return _text(max_length, required=required, letter=name == "place_country")
+
+
 CERTIFICATE_FIELDS = {
-    "token": STRING,
-    "edit_source": {"type": "string", "enum": ["human", "agent"]},
-    "agent_handle": STRING,
-    "agent_name": STRING,
-    "declared_ontological_status": STRING,
-    "cognitive_core_family": STRING,
-    "cognitive_core_exact": STRING,
-    "creator_label": STRING,
-    "inception_date": {"type": "string", "format": "date"},
-    "place_city": STRING,
-    "place_state": STRING,
-    "place_country": STRING,
+    "token": TOKEN,
+    "edit_source": {"type": "string", "enum": list(validation.SOURCES)},
+    "agent_handle": _text(80),
+    "agent_name": _field("agent_name"),
+    "declared_ontological_status": {"type": "string", "enum": list(catalogue.STATUSES)},
+    "cognitive_core_family": {"type": "string", "enum": ["", *catalogue.FAMILIES]},
+    "cognitive_core_exact": _field("cognitive_core_exact"),
+    "creator_label": _field("creator_label"),
+    "inception_date": {"type": "string", "format": "date", "description": "Not before 1900-01-01 nor after today."},
+    "place_city": _field("place_city"),
+    "place_state": _field("place_state"),
+    "place_country": _field("place_country"),
     "show_city_public": BOOLEAN,
     "hide_state_public": BOOLEAN,
     "listed": BOOLEAN,
-    "parent_record": STRING,
+    "parent_record": _field("parent_record"),
 }
 # Enumerated fields carry their allowed values, from the definition (an optional one may also be sent empty).
 CERTIFICATE_FIELDS.update(
@@ -65,7 +115,7 @@ PATHS = {
     "/api/cert/checkout": {
         "post": {
             "summary": "Start a Stripe Checkout for one certificate",
-            "requestBody": _body({"recovery_email": {"type": "string", "format": "email"}}, ["recovery_email"]),
+            "requestBody": _body({"recovery_email": EMAIL}, ["recovery_email"]),
             "responses": {
                 "200": _answer("Checkout started (JSON call)"),
                 "303": {"description": "Form post: to Stripe"},
@@ -76,7 +126,7 @@ PATHS = {
     "/api/cert/test-checkout": {
         "post": {
             "summary": "Test-only paid purchase without Stripe (GHOSTSHELL_TEST_CHECKOUT=1; never in production)",
-            "requestBody": _body({"recovery_email": {"type": "string", "format": "email"}}, ["recovery_email"]),
+            "requestBody": _body({"recovery_email": EMAIL}, ["recovery_email"]),
             "responses": {
                 "201": _answer("Token issued"),
                 "303": {"description": "Form post: to the register page"},
@@ -87,7 +137,14 @@ PATHS = {
     "/api/cert/handoff-token": {
         "get": {
             "summary": "The post-payment page: confirm payment and return the token to the buying browser",
-            "parameters": [{"name": "session_id", "in": "query", "required": True, "schema": STRING}],
+            "parameters": [
+                {
+                    "name": "session_id",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                }
+            ],
             "responses": {
                 "200": _answer("Token and links"),
                 "202": _answer("Emailed; not this browser"),
@@ -98,56 +155,68 @@ PATHS = {
     "/api/stripe/webhook": {
         "post": {
             "summary": "Stripe events (signed)",
-            "parameters": [{"name": "Stripe-Signature", "in": "header", "required": True, "schema": STRING}],
-            "responses": {"200": _answer("Processed, duplicate or ignored"), **_errors(400, 500)},
+            "parameters": [
+                {
+                    "name": "Stripe-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1},
+                }
+            ],
+            "responses": {"200": _answer("Processed, duplicate or ignored"), **_errors(400, 413, 500)},
         }
     },
     "/api/cert/token-status": {
         "get": {
             "summary": "What a token can do now: new, edit or locked",
             "security": BEARER,
-            "responses": {"200": _answer("Status"), **_errors(400, 404, 409, 410, 429)},
+            "responses": {"200": _answer("Status"), **_errors(400, 401, 404, 409, 410, 429)},
         }
     },
     "/api/cert/redeem-token": {
         "post": {
             "summary": "Issue a certificate (first submission) or correct it",
+            "parameters": [IDEMPOTENCY_KEY],
             "requestBody": _body(CERTIFICATE_FIELDS, ["token"]),
             "responses": {
                 "201": _answer("Issued"),
                 "200": _answer("Corrected"),
-                **_errors(400, 404, 409, 410, 413, 429),
+                **_errors(400, 401, 403, 404, 409, 410, 413, 429),
             },
         }
     },
     "/api/cert/lock-agent-edits": {
         "post": {
             "summary": "The holder's switch: refuse agent-sourced corrections",
-            "requestBody": _body({"token": STRING, "locked": BOOLEAN}, ["token", "locked"]),
-            "responses": {"200": _answer("Lock state"), **_errors(400, 404, 409, 410, 429)},
+            "parameters": [IDEMPOTENCY_KEY],
+            "requestBody": _body({"token": TOKEN, "locked": BOOLEAN}, ["token", "locked"]),
+            "responses": {"200": _answer("Lock state"), **_errors(400, 401, 403, 404, 409, 410, 413, 429)},
         }
     },
     "/api/cert/agent-token": {
         "get": {
             "summary": "The holder's view of the agent token: active or not (never the token itself)",
             "security": BEARER,
-            "responses": {"200": _answer("Agent token state"), **_errors(400, 403, 404, 429)},
+            "responses": {"200": _answer("Agent token state"), **_errors(400, 401, 403, 404, 429)},
         },
         "post": {
             "summary": "The holder mints an agent token for the agent; any previous one is revoked",
             "security": BEARER,
-            "responses": {"201": _answer("The new agent token, shown once"), **_errors(400, 403, 404, 409, 410, 429)},
+            "responses": {
+                "201": _answer("The new agent token, shown once"),
+                **_errors(400, 401, 403, 404, 409, 410, 429),
+            },
         },
         "delete": {
             "summary": "The holder revokes the agent token",
             "security": BEARER,
-            "responses": {"200": _answer("Whether a token was revoked"), **_errors(400, 403, 404, 429)},
+            "responses": {"200": _answer("Whether a token was revoked"), **_errors(400, 401, 403, 404, 429)},
         },
     },
     "/api/cert/agent-card-extension": {
         "get": {
             "summary": "The GhostShell entry for the agent's A2A Agent Card and for an ERC-8004 registration file",
-            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": NOT_BLANK}],
             "responses": {"200": _answer("Agent card extension and ERC-8004 entry"), **_errors(400, 404, 410, 429)},
         }
     },
@@ -178,7 +247,7 @@ PATHS = {
     "/api/cert/lookup": {
         "get": {
             "summary": "A public redacted record by public id",
-            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": NOT_BLANK}],
             "responses": {"200": _answer("Public record"), **_errors(400, 404, 429)},
         }
     },
@@ -186,16 +255,16 @@ PATHS = {
         "get": {
             "summary": "The holder's full record",
             "security": BEARER,
-            "responses": {"200": _answer("Private record"), **_errors(400, 404, 409, 429)},
+            "responses": {"200": _answer("Private record"), **_errors(400, 401, 403, 404, 409, 429)},
         }
     },
     "/api/registry/search": {
         "get": {
             "summary": "Search public records by id prefix, or by name among listed records",
             "parameters": [
-                {"name": "q", "in": "query", "required": True, "schema": STRING},
+                {"name": "q", "in": "query", "schema": _text(100)},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
-                {"name": "cursor", "in": "query", "schema": STRING},
+                {"name": "cursor", "in": "query", "schema": {"type": "string", "maxLength": 4000}},
             ],
             "responses": {"200": _answer("Results page"), **_errors(400, 429)},
         }
@@ -252,8 +321,8 @@ PATHS |= {
         "get": {
             "summary": "A record's signed W3C Verifiable Credential 2.0 (eddsa-jcs-2022), latest or a given version",
             "parameters": [
-                {"name": "id", "in": "query", "required": True, "schema": STRING},
-                {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "id", "in": "query", "required": True, "schema": NOT_BLANK},
+                {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}},
                 {"name": "download", "in": "query", "schema": BOOLEAN},
             ],
             "responses": {"200": _answer("Verifiable credential"), **_errors(400, 404, 410, 429, 503)},
@@ -277,8 +346,8 @@ PATHS |= {
         "get": {
             "summary": "The registry's verification of a record's credential: {valid, status, checks, key}",
             "parameters": [
-                {"name": "id", "in": "query", "required": True, "schema": STRING},
-                {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "id", "in": "query", "required": True, "schema": NOT_BLANK},
+                {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}},
             ],
             "responses": {"200": _answer("Verification result"), **_errors(400, 404, 410, 429, 503)},
         }
@@ -286,7 +355,7 @@ PATHS |= {
     "/api/cert/badge.svg": {
         "get": {
             "summary": "A small SVG badge: registry name, public id, status",
-            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": NOT_BLANK}],
             "responses": {
                 "200": {"description": "SVG", "content": {"image/svg+xml": {"schema": STRING}}},
                 **_errors(400, 404, 429),
@@ -296,7 +365,7 @@ PATHS |= {
     "/api/cert/qr.svg": {
         "get": {
             "summary": "A QR code (SVG) of the public record URL",
-            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": NOT_BLANK}],
             "responses": {
                 "200": {"description": "SVG", "content": {"image/svg+xml": {"schema": STRING}}},
                 **_errors(400, 404, 429),
@@ -352,7 +421,7 @@ LOG_PATHS = {
     "/api/cert/log": {
         "get": {
             "summary": "A record's log entries with inclusion proofs against the latest signed checkpoint",
-            "parameters": [{"name": "id", "in": "query", "required": True, "schema": STRING}],
+            "parameters": [{"name": "id", "in": "query", "required": True, "schema": NOT_BLANK}],
             "responses": {"200": _answer("Log entries of the record"), **_errors(400, 404, 429, 503)},
         }
     },

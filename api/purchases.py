@@ -316,10 +316,16 @@ def test_checkout(ctx: Context, raw_email) -> str:
 
 def resolve_token(ctx: Context, raw_token) -> Purchase:
     if raw_token is None or (isinstance(raw_token, str) and not raw_token.strip()):
-        raise RegistryError("missing_token", "A purchase token is required.")
+        raise RegistryError(
+            "missing_token", "A purchase token is required.", headers={"WWW-Authenticate": 'Bearer realm="ghostshell"'}
+        )
     token = normalize_token(raw_token if isinstance(raw_token, str) else None)
     if token is None:
-        raise RegistryError("invalid_token", "That is not a GhostShell purchase token (GSTK-...).")
+        raise RegistryError(
+            "invalid_token",
+            "That is not a GhostShell purchase token (GSTK-...).",
+            headers={"WWW-Authenticate": 'Bearer realm="ghostshell", error="invalid_token"'},
+        )
     purchase = BY_TOKEN_HASH.first(ctx.keyring.token_hash(token))
     if purchase is None:
         raise RegistryError("unknown_token", "This token is not recognised.")

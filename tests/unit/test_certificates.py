@@ -92,8 +92,8 @@ def test_issuing_accepts_a_form_body(client, paid_token):
 @pytest.mark.parametrize(
     "status, code, prepare",
     [
-        (400, "missing_token", lambda ctx, token: None),
-        (400, "invalid_token", lambda ctx, token: "not-a-token"),
+        (401, "missing_token", lambda ctx, token: None),
+        (401, "invalid_token", lambda ctx, token: "not-a-token"),
         (404, "unknown_token", lambda ctx, token: "GSTK-" + "0" * 24),
     ],
 )
@@ -415,7 +415,7 @@ def test_private_record_not_issued_then_issued(client, paid_token, clock):
 
 
 def test_private_record_errors(client):
-    assert_error(client.simulate_get("/api/cert/private"), 400, "missing_token")
+    assert_error(client.simulate_get("/api/cert/private"), 401, "missing_token")
     assert_error(client.simulate_get("/api/cert/private", headers=bearer("GSTK-" + "2" * 24)), 404, "unknown_token")
 
 

@@ -658,3 +658,85 @@ def test_lock_agent_edits_honours_an_idempotency_key(client, fixed_clock, issued
     assert again.json == first.json and again.headers.get("idempotent-replayed") == "true"
     other = client.simulate_post("/api/cert/lock-agent-edits", json={"token": token, "locked": False}, headers=headers)
     assert_error(other, 409, "idempotency_key_reused")
+
+
+# -- 10. the OpenAPI document and the server agree ------------------------------------------------------------------
+
+
+def _accepts(schema: dict, value) -> bool:
+    """Whether the document's schema calls a value valid (formats checked, as schemathesis generates them)."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(value)
+
+
+def _operation(path: str, method: str) -> dict:
+    from api.openapi import build_document
+
+    return build_document()["paths"][path][method]
+
+
+def _param_schema(path: str, method: str, name: str) -> dict:
+    return next(p["schema"] for p in _operation(path, method)["parameters"] if p["name"] == name)
+
+
+def _body_schema(path: str, method: str = "post") -> dict:
+    return _operation(path, method)["requestBody"]["content"]["application/json"]["schema"]
+
+
+@pytest.mark.parametrize(
+    "path,name,others",
+    [
+        ("/api/cert/lookup", "id", {}),
+        ("/api/cert/handoff-token", "session_id", {}),
+        ("/api/registry/search", "cursor", {"q": "a"}),
+        ("/api/registry/search", "q", {}),
+    ],
+)
+def test_an_empty_query_value_the_document_accepts_is_not_refused(client, path, name, others):
+    if not _accepts(_param_schema(path, "get", name), ""):
+        return  # the document itself says "" is invalid: nothing to agree on
+    answer = client.simulate_get(path, params={**others, name: ""})
+    assert answer.status_code != 400, (path, name, answer.text)
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["agent_name", "declared_ontological_status", "inception_date", "place_country", "token"],
+)
+def test_an_empty_field_the_document_accepts_is_not_refused(client, fixed_clock, paid_token, field):
+    from .support import submission
+
+    body = {**submission(paid_token()), field: ""}
+    schema = _body_schema("/api/cert/redeem-token")
+    if not _accepts(schema, body):
+        return
+    answer = client.simulate_post("/api/cert/redeem-token", json=body)
+    assert answer.status_code not in (400, 401), (field, answer.text)
+
+
+@pytest.mark.parametrize("path", ["/api/cert/token-status", "/api/cert/private"])
+def test_a_missing_bearer_token_is_a_401(client, path):
+    from .support import assert_error
+
+    answer = client.simulate_get(path)
+    assert_error(answer, 401, "missing_token")
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("limit", ["", "abc", "0", "51", "1.5", " 5"])
+def test_a_limit_the_document_refuses_is_refused(client, limit):
+    from .support import assert_error
+
+    schema = _param_schema("/api/registry/search", "get", "limit")
+    number = int(limit) if limit.strip().isdigit() and limit == limit.strip() else None
+    assert number is None or not _accepts(schema, number)  # each of these is invalid by the document
+    assert_error(client.simulate_get("/api/registry/search", params={"q": "a", "limit": limit}), 400, "invalid_field")
+
+
+def test_the_idempotency_key_is_in_the_document():
+    for path in ("/api/cert/redeem-token", "/api/cert/lock-agent-edits"):
+        operation = _operation(path, "post")
+        (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert header["in"] == "header" and not header.get("required")
+        assert "409" in operation["responses"]

@@ -77,8 +77,8 @@ def test_the_token_works_and_the_claim_window_runs_from_payment(client, started,
 
 
 def test_token_status_errors(client, started):
-    assert_error(client.simulate_get("/api/cert/token-status"), 400, "missing_token")
-    assert_error(client.simulate_get("/api/cert/token-status", params={"token": "hello"}), 400, "invalid_token")
+    assert_error(client.simulate_get("/api/cert/token-status"), 401, "missing_token")
+    assert_error(client.simulate_get("/api/cert/token-status", params={"token": "hello"}), 401, "invalid_token")
     unknown = "GSTK-" + "0" * 24
     assert_error(client.simulate_get("/api/cert/token-status", params={"token": unknown}), 404, "unknown_token")
 
