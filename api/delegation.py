@@ -58,7 +58,9 @@ def resolve(ctx: Context, raw_token) -> Credential:
     agent token. The holder's token is refused later, by the rule it meets (not paid, revoked, windows)."""
     if raw_token is None or (isinstance(raw_token, str) and not raw_token.strip()):
         raise RegistryError(
-            "missing_token", f"A token is required: the purchase token ({rules.TOKEN_PREFIX}…) or an agent token."
+            "missing_token",
+            f"A token is required: the purchase token ({rules.TOKEN_PREFIX}…) or an agent token.",
+            headers={"WWW-Authenticate": 'Bearer realm="ghostshell"'},
         )
     text = raw_token if isinstance(raw_token, str) else None
     holder_token = normalize_token(text)
@@ -73,6 +75,7 @@ def resolve(ctx: Context, raw_token) -> Credential:
             "invalid_token",
             f"That is not a GhostShell token: a purchase token ({rules.TOKEN_PREFIX}…) or an agent token "
             f"({rules.AGENT_TOKEN_PREFIX}…).",
+            headers={"WWW-Authenticate": 'Bearer realm="ghostshell", error="invalid_token"'},
         )
     row = AgentToken.get_or_none(AgentToken.token_hash == ctx.keyring.agent_token_hash(agent_token))
     if row is None:

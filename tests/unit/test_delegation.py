@@ -107,8 +107,8 @@ def test_minting_needs_a_paid_token_inside_its_claim_window_and_an_unrevoked_cer
 
 
 def test_agent_token_route_errors(client, paid_token):
-    assert_error(client.simulate_post("/api/cert/agent-token"), 400, "missing_token")
-    assert_error(client.simulate_post("/api/cert/agent-token", headers=bearer("nope")), 400, "invalid_token")
+    assert_error(client.simulate_post("/api/cert/agent-token"), 401, "missing_token")
+    assert_error(client.simulate_post("/api/cert/agent-token", headers=bearer("nope")), 401, "invalid_token")
     unknown = "GSAT-" + "0" * 24
     assert_error(client.simulate_get("/api/cert/token-status", headers=bearer(unknown)), 404, "unknown_token")
     assert client.simulate_get("/api/cert/agent-token", headers=bearer(paid_token())).json == {"active": False}
