@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 import time
+import urllib.parse
 
 from limits import parse, storage, strategies
 from limits.errors import StorageError
@@ -29,9 +30,16 @@ RETRY_SECONDS = 5.0
 
 
 def _storage(uri: str):
-    options = {}
+    """The `limits` storage for a URI. Redis gets short timeouts, and `?prefix=NAME` keeps this deployment's keys
+    apart from others' on a shared server."""
+    options: dict = {}
     if uri.startswith(("redis", "rediss")):
         options = {"socket_timeout": STORAGE_TIMEOUT_SECONDS, "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS}
+        parts = urllib.parse.urlsplit(uri)
+        query = urllib.parse.parse_qs(parts.query)
+        if "prefix" in query:
+            options["key_prefix"] = query.pop("prefix")[-1]
+            uri = parts._replace(query=urllib.parse.urlencode(query, doseq=True)).geturl()
     return storage.storage_from_string(uri, wrap_exceptions=True, **options)
 
 

@@ -2,7 +2,7 @@
 valid and invalid requests, `--checks all` (server errors, status codes, content types, response schemas, headers,
 accepted valid data, rejected invalid data, auth, methods). Zero failures is the contract (issue 9).
 
-Examples per operation are bounded (SCHEMATHESIS_EXAMPLES, default 30) so the whole CI run stays well under ten
+Examples per operation are bounded (SCHEMATHESIS_EXAMPLES, default 10) so the whole CI run stays well under ten
 minutes; the seed is fixed so a failure reproduces, and moves with SCHEMATHESIS_SEED for wider exploration.
 Settings that are the API's own (for example which statuses a valid request may get) are in schemathesis.toml.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .conftest import REPO
 
-EXAMPLES = os.environ.get("SCHEMATHESIS_EXAMPLES", "30")
+EXAMPLES = os.environ.get("SCHEMATHESIS_EXAMPLES", "10")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "9")
 
 
