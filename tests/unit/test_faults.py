@@ -740,3 +740,15 @@ def test_the_idempotency_key_is_in_the_document():
         (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
         assert header["in"] == "header" and not header.get("required")
         assert "409" in operation["responses"]
+
+
+def test_every_operation_that_takes_a_token_documents_the_401():
+    from api.openapi import build_document
+
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in build_document()["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security") and "401" not in operation["responses"]
+    ]
+    assert not missing
