@@ -2,7 +2,8 @@
 "use strict";
 
 var GS = (function () {
-  var CROCKFORD = /^GS(TK|AT)[0-9A-HJKMNP-TV-Z]{24}$/;
+  // s: [the last request body sent, its Idempotency-Key] (api below)
+  var CROCKFORD = /^GS(TK|AT)[0-9A-HJKMNP-TV-Z]{24}$/, s = [];
 
   function $(id) { return document.getElementById(id); }
 
@@ -64,10 +65,11 @@ var GS = (function () {
     var headers = { "Accept": "application/json" };
     var init = { method: method, credentials: "same-origin", headers: headers, cache: "no-store" };
     if (options.token) headers["Authorization"] = "Bearer " + options.token;
-    if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
+      // Idempotency-Key: new for each request, except the same body sent again (a lost answer), so it is done once.
+      headers["Idempotency-Key"] = (s = init.body == s[0] ? s : [init.body, crypto.randomUUID()])[1];
     }
     return fetch(path, init).then(function (resp) {
       return resp.text().then(function (body) {

@@ -201,8 +201,7 @@
   lock.addEventListener("change", function () {
     var wanted = lock.checked;
     lock.disabled = true;
-    var request = { body: { token: token, locked: wanted }, idempotencyKey: crypto.randomUUID() };
-    GS.api("POST", "/api/cert/lock-agent-edits", request).then(function (result) {
+    GS.api("POST", "/api/cert/lock-agent-edits", { body: { token: token, locked: wanted } }).then(function (result) {
       lock.disabled = false;
       if (result.status === 200) {
         lock.checked = !!result.data.lock_agent_edits;
