@@ -148,6 +148,9 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
         purchase.token_hash = ctx.keyring.token_hash(token)
         purchase.token_last4 = token[-4:]
         purchase.handoff_token_enc = None
+        Purchase.update(token_hash=purchase.token_hash, token_last4=purchase.token_last4, handoff_token_enc=None).where(
+            Purchase.id == purchase.id
+        ).execute()
     else:
         token = ctx.keyring.open(TOKEN_PURPOSE, purchase.token_enc)
     email = recovery_email(ctx, purchase)
