@@ -3,8 +3,9 @@ a route added to `api/app.py` must be described here, and the reverse."""
 
 from __future__ import annotations
 
-from . import catalogue, definition, rules, validation
+from . import catalogue, definition, rules
 from .credentials import MAX_VERSION
+from .states import SUBMISSION_SOURCES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -75,13 +76,13 @@ IDEMPOTENCY_KEY = {
 
 
 def _field(name: str) -> dict:
-    max_length, required = validation.TEXT_FIELDS[name]
-    return _text(max_length, required=required, letter=name == "place_country")
+    field = next(f for f in definition.FIELDS if f.name == name)
+    return _text(field.max_length or 300, required=field.required, letter=name == "place_country")
 
 
 CERTIFICATE_FIELDS = {
     "token": TOKEN,
-    "edit_source": {"type": "string", "enum": list(validation.SOURCES)},
+    "edit_source": {"type": "string", "enum": [str(source) for source in SUBMISSION_SOURCES]},
     "agent_handle": _text(80),
     "agent_name": _field("agent_name"),
     "declared_ontological_status": {"type": "string", "enum": list(catalogue.STATUSES)},

@@ -33,7 +33,7 @@ def test_a_submission_sent_again_after_a_lost_answer_counts_once(page: Page, reg
     page.wait_for_url(re.compile(r"/p/#GSTK-"))
 
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
-    expect(dd_after(page, "#p-fields", "amendments (24h)")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
+    expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
     certificate = private_record(registry, purchase.token)["certificate"]
     assert certificate["edits_used"] == 1 and certificate["edits_left"] == 4
     # The lost answer is the one console error this test causes on purpose.
