@@ -464,7 +464,8 @@ def lookup(ctx: Context, raw_id) -> Lookup:
     view = ctx.public_views.get(key)
     if view is None:
         started = ctx.public_views.begin_read()
-        cert = BY_KEY.first(key)
+        # Text that cannot be an id (NUL, symbols, too long) is no record, without asking PostgreSQL (it refuses NUL).
+        cert = BY_KEY.first(key) if re.fullmatch(rf"[0-9A-Z]{{1,{public_id.MAX_LENGTH}}}", key) else None
         if cert is None:
             raise RegistryError("not_found", "No record with that id exists in the registry.")
         view = public_view(ctx, cert)
