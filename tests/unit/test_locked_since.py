@@ -25,9 +25,9 @@ def test_open_records_have_no_locked_since(client, paid_token, clock):
 def test_capped_records_are_locked_since_the_last_submission_not_the_deadline(client, paid_token, clock):
     token = paid_token()
     redeem(client, token)  # issued 10:00 (the fixed clock), window closes 10:00 the next day
-    for _ in range(4):
+    for n in range(4):
         clock.advance(minutes=30)
-        correct(client, token)
+        correct(client, token, place_city=f"City {n}")  # a correction that changes nothing would count nothing
     capped = status(client, token)
     assert capped["lock_reason"] == "cap_reached"
     assert capped["locked_since"] == "2026-11-25T12:00:00Z"
