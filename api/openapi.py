@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import catalogue, definition, rules
 from .credentials import MAX_VERSION
 from .states import SUBMISSION_SOURCES
+from .validation import BOOLEAN_WORDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -19,17 +20,33 @@ def _errors(*statuses: int) -> dict:
     return {str(status): _answer("Error", ERROR) for status in statuses}
 
 
-def _body(properties: dict, required: list[str]) -> dict:
+def _body(properties: dict, required: list[str], *, form: dict | None = None) -> dict:
+    """The same fields as JSON or as a form; in a form every value is text, so a boolean is one of its words."""
     schema = {"type": "object", "properties": properties, "required": required}
+    form_properties = {name: FORM_BOOLEAN if prop == BOOLEAN else prop for name, prop in properties.items()}
+    form_schema = form or {"type": "object", "properties": form_properties, "required": required}
     return {
         "required": True,
-        "content": {"application/json": {"schema": schema}, "application/x-www-form-urlencoded": {"schema": schema}},
+        "content": {
+            "application/json": {"schema": schema},
+            "application/x-www-form-urlencoded": {"schema": form_schema},
+        },
     }
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
 
 
 BEARER = [{"bearerToken": []}]
 STRING = {"type": "string"}
-BOOLEAN = {"type": "boolean"}
+# validation.clean_boolean's words in any case; empty counts as not sent.
+FORM_BOOLEAN = {
+    "type": "string",
+    "pattern": "^(" + "|".join(_any_case(w) for w in sorted(BOOLEAN_WORDS)) + ")?$",
+}
+# What validation.clean_boolean takes: a JSON boolean, 0 or 1, one of its words, or null / empty for not sent.
+BOOLEAN = {"anyOf": [{"type": ["boolean", "null"]}, {"enum": [0, 1]}, FORM_BOOLEAN]}
 
 # The document says exactly what the server accepts (schemathesis checks both directions in tests/faults): what the
 # validators refuse is outside these schemas, and what they accept is inside, as far as JSON Schema can say it.
@@ -116,10 +133,16 @@ PATHS = {
     "/api/cert/checkout": {
         "post": {
             "summary": "Start a Stripe Checkout for one certificate",
-            "requestBody": _body({"recovery_email": EMAIL}, ["recovery_email"]),
+            # A form post (a browser without JavaScript) always answers 303: to Stripe, or back to the issue page
+            # with the refusal's message, never JSON; so no form body is refused.
+            "requestBody": _body(
+                {"recovery_email": EMAIL},
+                ["recovery_email"],
+                form={"type": "object", "properties": {"recovery_email": STRING}},
+            ),
             "responses": {
                 "200": _answer("Checkout started (JSON call)"),
-                "303": {"description": "Form post: to Stripe"},
+                "303": {"description": "Form post: to Stripe, or back to the issue page with the refusal"},
                 **_errors(400, 413, 429, 502),
             },
         }

@@ -39,6 +39,7 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _TRUE = frozenset({"true", "1", "on", "yes"})
 _FALSE = frozenset({"false", "0", "off", "no"})
+BOOLEAN_WORDS = _TRUE | _FALSE
 # Labels of the request fields that are not part of the record.
 _OTHER_LABELS = {"agent_handle": "Agent handle", "edit_source": "Edit source"}
 
