@@ -27,7 +27,7 @@ from api.config import Config
 from api.context import Context
 from api.db import is_sqlite, open_database
 from api.migrations import migrate
-from api.models import bind_models
+from api.models import Purchase, bind_models
 from api.registry import Registry
 from dev.serving import ServedApp
 
@@ -197,3 +197,16 @@ def issued(ctx, paid_token):
         return token, result.certificate
 
     return make
+
+
+@pytest.fixture
+def checkout(client, stripe_double):
+    """Start a checkout; return (purchase, session as Stripe holds it)."""
+
+    def start(email: str = "buyer@example.com"):
+        result = client.simulate_post("/api/cert/checkout", json={"recovery_email": email})
+        assert result.status_code == 200
+        session_id = result.json["session_id"]
+        return Purchase.get(Purchase.stripe_session_id == session_id), stripe_double.get_session(session_id)
+
+    return start

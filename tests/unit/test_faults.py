@@ -186,19 +186,6 @@ def _token_from(message: dict) -> str:
     return match.group(0)
 
 
-@pytest.fixture
-def started_checkout(client, stripe_double):
-    def start(email: str = "buyer@example.com"):
-        from api.models import Purchase
-
-        result = client.simulate_post("/api/cert/checkout", json={"recovery_email": email})
-        assert result.status_code == 200
-        session_id = result.json["session_id"]
-        return Purchase.get(Purchase.stripe_session_id == session_id), stripe_double.get_session(session_id)
-
-    return start
-
-
 def _paid(session: dict) -> dict:
     return {**session, "status": "complete", "payment_status": "paid", "payment_intent": "pi_late"}
 
@@ -212,13 +199,13 @@ def _paid(session: dict) -> dict:
     ],
 )
 def test_a_paid_event_after_the_checkout_ended_makes_it_paid_with_a_usable_token(
-    client, started_checkout, deliver_mail, ending, paid_event
+    client, checkout, deliver_mail, ending, paid_event
 ):
     from api.models import OutboxMessage, Purchase
 
     from .support import post_event, stripe_event
 
-    purchase, session = started_checkout()
+    purchase, session = checkout()
     assert post_event(client, stripe_event(ending, session)).status_code == 200
     for attempt in range(2):  # Stripe retries until it gets a 2xx; the second delivery is a replay
         answer = post_event(client, stripe_event(paid_event, _paid(session), event_id="evt_late_paid"))
@@ -233,12 +220,12 @@ def test_a_paid_event_after_the_checkout_ended_makes_it_paid_with_a_usable_token
     assert status.status_code == 200 and status.json["mode"] == "new"
 
 
-def test_the_post_payment_page_asks_stripe_about_an_ended_checkout(client, started_checkout, stripe_double):
+def test_the_post_payment_page_asks_stripe_about_an_ended_checkout(client, checkout, stripe_double):
     from api.models import OutboxMessage, Purchase
 
     from .support import post_event, stripe_event
 
-    purchase, session = started_checkout()
+    purchase, session = checkout()
     post_event(client, stripe_event("checkout.session.expired", session))
     stripe_double.complete(session["id"], deliver=False)  # Stripe says paid; its event has not arrived
     answer = client.simulate_get("/api/cert/handoff-token", params={"session_id": session["id"]})
@@ -247,7 +234,7 @@ def test_the_post_payment_page_asks_stripe_about_an_ended_checkout(client, start
     assert OutboxMessage.select().where(OutboxMessage.kind == "private_link").count() == 1
 
 
-def test_racing_expiry_and_payment_deliveries_never_fail(client, started_checkout, ctx):
+def test_racing_expiry_and_payment_deliveries_never_fail(client, checkout, ctx):
     import threading
 
     from api.models import OutboxMessage, Purchase
@@ -255,7 +242,7 @@ def test_racing_expiry_and_payment_deliveries_never_fail(client, started_checkou
     from .support import post_event, stripe_event
 
     for round_ in range(5):
-        purchase, session = started_checkout(f"racer{round_}@example.com")
+        purchase, session = checkout(f"racer{round_}@example.com")
         events = [
             stripe_event("checkout.session.expired", session),
             stripe_event("checkout.session.completed", _paid(session)),

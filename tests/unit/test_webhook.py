@@ -13,19 +13,6 @@ from api.models import OutboxMessage, Purchase, WebhookEvent
 from .support import assert_error, post_event, sign, stripe_event
 
 
-@pytest.fixture
-def checkout(client, stripe_double):
-    """Start a checkout; return (purchase, session as Stripe holds it)."""
-
-    def start(email: str = "buyer@example.com"):
-        result = client.simulate_post("/api/cert/checkout", json={"recovery_email": email})
-        assert result.status_code == 200
-        session_id = result.json["session_id"]
-        return Purchase.get(Purchase.stripe_session_id == session_id), stripe_double.get_session(session_id)
-
-    return start
-
-
 def paid(session: dict) -> dict:
     return {
         **session,
