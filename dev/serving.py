@@ -33,7 +33,13 @@ class ServedApp:
             return
         # server.close() alone leaves keep-alive connections in the loop's map, so run() would not return. Closing
         # everything from inside the loop thread (a trigger thunk) also avoids racing its select().
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        try:
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        except OSError:
+            # The loop already closed its own trigger (it does so when the pipe reports an error or hang-up), so
+            # the thunk cannot be delivered: close what is left from here. The loop then finds its map empty, or
+            # a closed descriptor in select(), and its thread ends either way.
+            wasyncore.close_all(self._server._map, ignore_all=True)
         self._thread.join(timeout=5)
         self._server.task_dispatcher.shutdown(timeout=2)
 
