@@ -16,6 +16,7 @@ from .db import ConnectionMiddleware
 from .ratelimit import RateLimiter
 from .resources import (
     agents,
+    amendments,
     certificates,
     common,
     credentials,
@@ -75,6 +76,7 @@ def create_app(
     app.add_route("/llms.txt", guidance.LlmsTxt(context))
     app.add_route("/robots.txt", guidance.RobotsTxt(context))
     app.add_route("/api/cert/private", certificates.PrivateRecord(context, limiter))
+    app.add_route("/api/cert/amendment", amendments.Amendment(context, limiter))
     app.add_route("/api/cert/lookup", certificates.Lookup(context, limiter))
     app.add_route("/api/registry/search", certificates.Search(context, limiter))
     app.add_route("/api/cert/record-page/{public_id}", pages.RecordPage(context, limiter, site_dir or config.site_dir))

@@ -32,7 +32,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from . import credentials, delegation, guidance, links, public_id, records, rules, validation
+from . import amendments, credentials, delegation, guidance, links, public_id, records, rules, validation
 from .context import Context, iso
 from .crypto import normalize_token
 from .db import Prepared, for_update, insert, update, write_transaction
@@ -219,7 +219,12 @@ def _correct(
             # A resent submission (a lost answer, a second tab): the record already says this. Nothing is
             # consumed and nothing is written, whatever the window or the cap would allow.
             return cert
-        _require_correctable(cert, now)
+        amendment = None
+        if records.lock_state(cert, now) is not None and not credential.is_agent:
+            amendment = amendments.locked_unused(cert)  # the holder's paid amendment opens a locked record once
+        if amendment is None:
+            _require_correctable(cert, now)
+        before = Certificate(**cert.__data__)
         validation.check_combination(
             fields.get("cognitive_core_family", cert.cognitive_core_family),
             fields.get("cognitive_core_exact", cert.cognitive_core_exact),
@@ -232,28 +237,34 @@ def _correct(
             if parent[0] is not None and parent[0] == cert.public_id:
                 raise invalid_field("parent_record", "A record cannot be its own parent.")
             cert.parent_record, cert.parent_record_status = parent
-        cert.edit_count += 1
-        if submission.source == Source.AGENT:
-            cert.agent_edit_count += 1
-        else:
-            cert.human_edit_count += 1
-        cert.last_edited_at = now
-        cert.last_edit_source = submission.source
+        if amendment is None:
+            # An amendment is counted by the record's version, not as a submission: the submission counts and the
+            # time of the last correction keep saying when the record locked.
+            cert.edit_count += 1
+            if submission.source == Source.AGENT:
+                cert.agent_edit_count += 1
+            else:
+                cert.human_edit_count += 1
+            cert.last_edited_at = now
+            cert.last_edit_source = submission.source
         records.seal(cert)
         update(cert)
+        if amendment is not None:
+            amendments.consume(ctx, amendment, before, cert, now)
         record_changed(ctx, cert.public_id_key)
         delegation.touch(ctx, credential)
+        changed = ",".join(sorted(fields) + (["parent_record"] if parent is not None else [])) or None
         _audit(
             cert,
-            "correct",
+            "correct" if amendment is None else "amend",
             submission.source,
             now,
             handle=submission.agent_handle,
             user_agent=user_agent,
             agent_token=credential.agent_token,
-            detail=",".join(sorted(fields) + (["parent_record"] if parent is not None else [])) or None,
+            detail=changed if amendment is None else f"version {cert.version}: {changed or ''}",
         )
-        credentials.record_version(ctx, cert, "correct")
+        credentials.record_version(ctx, cert, "correct" if amendment is None else "amend")
     return cert
 
 
@@ -393,22 +404,30 @@ def token_status(ctx: Context, raw_token) -> dict:
         raise _revoked()
     now = ctx.clock()
     reason = records.lock_state(cert, now)
-    return {
-        "mode": "locked" if reason else "edit",
+    # A paid amendment opens a locked record for one submission of the holder (api/amendments.py).
+    amending = reason is not None and not credential.is_agent and amendments.unused(cert) is not None
+    answer = {
+        "mode": "locked" if reason and not amending else "edit",
         "credential": credential.kind,
         "edit_source": str(credential.source),
-        "locked": reason is not None,
+        "locked": reason is not None and not amending,
         "lock_reason": reason,
         "lock_reason_text": records.LOCK_REASON_TEXT.get(reason),
         "lock_at": iso(records.correction_deadline(cert)),
         "locked_since": iso(records.locked_since(cert, now)),
         "edits_used": cert.edit_count,
-        "edits_left": records.edits_left(cert, now),
+        "edits_left": 1 if amending else records.edits_left(cert, now),
         "max_submissions": rules.MAX_SUBMISSIONS,
         "correction_window_hours": rules.CORRECTION_WINDOW_HOURS,
         "lock_agent_edits": bool(cert.lock_agent_edits),
         "certificate": records.prefill(cert),
     }
+    if amending:
+        answer["amendment"] = True
+        answer["message"] = (
+            f"A paid amendment allows one more submission: it makes version {cert.version + 1} of the record."
+        )
+    return answer
 
 
 def private_record(ctx: Context, raw_token) -> dict:
@@ -437,7 +456,11 @@ def _private_record(ctx: Context, purchase: Purchase) -> dict:
             "revoked_at": iso(cert.revoked_at),
             "certificate": records.revoked_stub(cert, ctx.config.base_url),
         }
-    return {"state": "issued", "certificate": records.private_view(cert, ctx.config.base_url, ctx.clock())}
+    return {
+        "state": "issued",
+        "certificate": records.private_view(cert, ctx.config.base_url, ctx.clock()),
+        "amendment": amendments.status(ctx, cert),
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -453,14 +476,25 @@ BY_KEY = Prepared(Certificate, lambda shape, key: Certificate.select().where(Cer
 def public_view(ctx: Context, cert: Certificate) -> View:
     """The public view of a certificate read from the database, as the cache keeps it."""
     closes_at = None if cert.is_revoked else records.correction_deadline(cert)
-    return View.of(records.public_view(cert, ctx.config.base_url), closes_at)
+    view = records.public_view(cert, ctx.config.base_url)
+    if not cert.is_revoked and cert.version > 1:
+        view["history"] = amendments.history(cert)
+    return View.of(view, closes_at)
 
 
-def lookup(ctx: Context, raw_id) -> Lookup:
-    """The public view, from the process's cache (api/public_cache.py) or from the database."""
+def lookup(ctx: Context, raw_id, raw_version=None) -> Lookup:
+    """The public view, from the process's cache (api/public_cache.py) or from the database; with a version, that
+    version's public view (api/amendments.py)."""
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise RegistryError("missing_id", f"Give a public record id, e.g. {public_id.export()['example']}.")
     key = public_id.key(raw_id)
+    if raw_version not in (None, ""):
+        cert = BY_KEY.first(key) if re.fullmatch(rf"[0-9A-Z]{{1,{public_id.MAX_LENGTH}}}", key) else None
+        if cert is None:
+            raise RegistryError("not_found", "No record with that id exists in the registry.")
+        record = amendments.public_version(ctx, cert, raw_version)
+        # An earlier version never changes; the latest can still be amended.
+        return Lookup(record, 86400 if record["version"] < cert.version else 60, View.of(record, None))
     view = ctx.public_views.get(key)
     if view is None:
         started = ctx.public_views.begin_read()

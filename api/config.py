@@ -75,6 +75,7 @@ class Config:
     stripe_secret_key: str = LOCAL_STRIPE_KEY
     stripe_webhook_secret: str = ""
     stripe_price_id: str | None = None
+    amendment_price_id: str | None = None  # GHOSTSHELL_AMENDMENT_PRICE_ID; unset: rules.AMENDMENT_PRICE_CENTS
     stripe_api_base: str | None = None
     resend_api_key: str | None = None
     resend_from_email: str = "GhostShell Registry <registry@localhost>"
@@ -171,6 +172,7 @@ class Config:
             stripe_secret_key=stripe_key,
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET") or dev_keys.get("stripe_webhook_secret", ""),
             stripe_price_id=get("STRIPE_PRICE_ID"),
+            amendment_price_id=get("GHOSTSHELL_AMENDMENT_PRICE_ID"),
             stripe_api_base=stripe_api_base,
             resend_api_key=resend_key,
             resend_from_email=get("RESEND_FROM_EMAIL") or cls.resend_from_email,

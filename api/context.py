@@ -64,7 +64,12 @@ class Context:
             config=config,
             db=db or open_database(config.database_url),
             keyring=Keyring(config.secret_key, config.email_enc_key, random_bytes=random_bytes),
-            stripe=StripeGateway(client, base_url=config.base_url, price_id=config.stripe_price_id),
+            stripe=StripeGateway(
+                client,
+                base_url=config.base_url,
+                price_id=config.stripe_price_id,
+                amendment_price_id=config.amendment_price_id,
+            ),
             clock=clock or utcnow,
             random_bytes=random_bytes,
         )

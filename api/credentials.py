@@ -1,7 +1,7 @@
 """Verifiable credentials: one signed W3C Verifiable Credential 2.0 per certificate version, and its status.
 
 Rules (docs/api.md "Verifiable credentials"):
-- Issuance, every correction and the revocation each write a new `CredentialVersion` (1, 2, ...) in the same
+- Issuance, every correction, every paid amendment (`amend`) and the revocation each write a new `CredentialVersion` (1, 2, ...) in the same
   transaction as the change: `record_version(ctx, cert, event)`, called by `api/certificates.py` inside its write
   transaction with the certificate row locked.
 - The credential's subject is the certificate's PUBLIC view (`records.public_view`, which includes the public
@@ -11,7 +11,7 @@ Rules (docs/api.md "Verifiable credentials"):
   (`ctx.signing_keys`), created at the time of the change; the encoding lives in `api/verifier.py`.
 - Each version has one status index, shared by two Bitstring Status Lists the registry signs and serves:
   `revocation` (set for every version of a certificate in the revoking transaction) and `refresh` (set for a
-  version when a correction supersedes it, in the correcting transaction). A list has at least 131,072 bits and
+  version when a correction or an amendment supersedes it, in that transaction). A list has at least 131,072 bits and
   grows by that much when the indexes run out.
 - A revoked certificate's earlier versions are no longer served (their content was withdrawn); its final version,
   the revocation, is.
@@ -27,7 +27,7 @@ import json
 
 from peewee import fn
 
-from . import links, records, transparency, verifier
+from . import amendments, links, records, transparency, verifier
 from .context import Context, iso
 from .db import for_update, write_transaction
 from .errors import RegistryError
@@ -59,8 +59,11 @@ def _sign(ctx: Context, document: dict, created: dt.datetime) -> dict:
 
 
 def credential_subject(cert: Certificate, base_url: str) -> dict:
-    """The credential's subject: the public view, identified by the public record URL."""
+    """The credential's subject: the public view (with its version history once amended), identified by the public
+    record URL."""
     view = records.public_view(cert, base_url)
+    if cert.version > 1 and not cert.is_revoked:
+        view["history"] = amendments.history(cert)
     return {"id": view.pop("public_url"), **view}
 
 
@@ -135,7 +138,7 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
     )
     version = (earlier[-1].version if earlier else 0) + 1
     index = _allocate_index(lists)
-    if event == "correct" and earlier:
+    if event in ("correct", "amend") and earlier:
         _set_bits(lists["refresh"], [earlier[-1].status_index])
     if event == "revoke":
         _set_bits(lists["revocation"], [row.status_index for row in earlier] + [index])

@@ -49,6 +49,8 @@ STATUS_BY_CODE = {
     "recovery_email_deleted": 409,
     "replace_link_used": 409,
     "idempotency_key_reused": 409,
+    "not_locked": 409,
+    "amendment_available": 409,
     "claim_window_closed": 410,
     "checkout_not_completed": 410,
     "revoked": 410,

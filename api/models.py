@@ -19,7 +19,7 @@ import peewee as pw
 from . import definition
 from . import public_id as ids
 from .definition import Kind
-from .states import CertificateStatus, OutboxStatus, PurchaseStatus
+from .states import AmendmentStatus, CertificateStatus, OutboxStatus, PurchaseStatus
 
 
 def next_prefix(prefix: str) -> str | None:
@@ -86,6 +86,9 @@ class Certificate(BaseModel):
     record_hash = pw.CharField(max_length=64)
     public_fingerprint = pw.CharField(max_length=64)
     hash_version = pw.IntegerField(default=1)
+    # Paid amendments (migration 0008, api/amendments.py): the record's version, and when it was last amended.
+    version = pw.IntegerField(default=1)
+    amended_at = pw.DateTimeField(null=True)
 
     @property
     def is_revoked(self) -> bool:
@@ -385,6 +388,39 @@ class IdempotentRequest(BaseModel):
 
 
 MODELS += [IdempotentRequest]
+
+
+class Amendment(BaseModel):
+    """One paid amendment of a locked record (api/amendments.py). `ref` is the only identifier that leaves for
+    Stripe; `paid` exactly once, then `used` by the one submission it grants (which made `version`)."""
+
+    ref = pw.CharField(max_length=40, unique=True)
+    certificate = pw.ForeignKeyField(Certificate, backref="amendment_purchases", on_delete="RESTRICT")
+    status = EnumField(AmendmentStatus, max_length=12, default=AmendmentStatus.PENDING, index=True)
+    stripe_session_id = pw.CharField(max_length=255, unique=True, null=True)
+    stripe_payment_intent = pw.CharField(max_length=255, null=True)
+    created_at = pw.DateTimeField()
+    paid_at = pw.DateTimeField(null=True)
+    ended_at = pw.DateTimeField(null=True)  # expired or failed
+    used_at = pw.DateTimeField(null=True)
+    version = pw.IntegerField(null=True)  # the record version its submission made
+
+
+class CertificateVersion(BaseModel):
+    """The public view of one version of an amended record, and the public fields that version changed. Written in
+    the amending transaction; never holds a private value."""
+
+    certificate = pw.ForeignKeyField(Certificate, backref="versions", on_delete="RESTRICT")
+    version = pw.IntegerField()
+    changed = pw.TextField()  # public field paths, comma-separated ("" for version 1)
+    public_view = pw.TextField()  # JSON: records.public_view at that version, without its URL
+    created_at = pw.DateTimeField()
+
+    class Meta:
+        indexes = ((("certificate", "version"), True),)
+
+
+MODELS += [Amendment, CertificateVersion]
 
 
 def bind_models(db: pw.Database) -> None:

@@ -271,9 +271,28 @@ PATHS = {
     "/api/cert/lookup": {
         "get": {
             "summary": "A public redacted record by public id",
-            "parameters": [{"name": "id", "in": "query", "required": True, "schema": NOT_BLANK}],
-            "responses": {"200": _answer("Public record"), **_errors(400, 404, 429)},
+            "parameters": [
+                {"name": "id", "in": "query", "required": True, "schema": NOT_BLANK},
+                {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}},
+            ],
+            "responses": {"200": _answer("Public record"), **_errors(400, 404, 410, 429)},
         }
+    },
+    "/api/cert/amendment": {
+        "get": {
+            "summary": "The holder's paid amendment: available, can be bought, price (confirms a returned checkout)",
+            "security": BEARER,
+            "parameters": [{"name": "session_id", "in": "query", "schema": {"type": "string", "maxLength": 255}}],
+            "responses": {"200": _answer("Amendment state"), **_errors(400, 401, 403, 404, 409, 429, 502)},
+        },
+        "post": {
+            "summary": "The holder of a locked record buys one amendment: a Stripe Checkout Session",
+            "security": BEARER,
+            "responses": {
+                "201": _answer("Checkout started: {checkout_url, session_id, price}"),
+                **_errors(400, 401, 403, 404, 409, 410, 413, 429, 502),
+            },
+        },
     },
     "/api/cert/private": {
         "get": {

@@ -1,7 +1,8 @@
 """Stripe Checkout through the official SDK, behind a small gateway the domain can use and tests can point
 at the local Stripe double (`STRIPE_API_BASE`).
 
-Only a non-secret purchase reference leaves for Stripe (`client_reference_id`, `metadata.purchase_ref`): never
+Only a non-secret purchase reference leaves for Stripe (`client_reference_id`, `metadata.purchase_ref`; for a paid
+amendment its own `amd_...` reference, `metadata.amendment_ref`): never
 the bearer token, never anything a Stripe dashboard user could use to open a record. Stripe's errors are
 reduced to `PaymentProviderError`; their text is logged by type only and never returned to a browser.
 """
@@ -43,10 +44,18 @@ def make_stripe_client(secret_key: str, api_base: str | None) -> stripe.StripeCl
 
 
 class StripeGateway:
-    def __init__(self, client: stripe.StripeClient, *, base_url: str, price_id: str | None):
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        *,
+        base_url: str,
+        price_id: str | None,
+        amendment_price_id: str | None = None,
+    ):
         self._client = client
         self._base_url = base_url
         self._price_id = price_id
+        self._amendment_price_id = amendment_price_id
 
     def _line_item(self) -> dict:
         if self._price_id:
@@ -60,6 +69,33 @@ class StripeGateway:
             "quantity": 1,
         }
 
+    def _amendment_line_item(self) -> dict:
+        if self._amendment_price_id:
+            return {"price": self._amendment_price_id, "quantity": 1}
+        return {
+            "price_data": {
+                "currency": rules.PRICE_CURRENCY,
+                "unit_amount": rules.AMENDMENT_PRICE_CENTS,
+                "product_data": {"name": rules.AMENDMENT_PRODUCT_NAME},
+            },
+            "quantity": 1,
+        }
+
+    def create_amendment_session(self, *, amendment_ref: str, email: str | None, expires_at: int) -> dict:
+        """A checkout for one paid amendment (api/amendments.py). Only the amendment's own reference leaves; the
+        holder comes back to the private page, whose token never left the browser."""
+        params = {
+            "mode": "payment",
+            "line_items": [self._amendment_line_item()],
+            "client_reference_id": amendment_ref,
+            "metadata": {"amendment_ref": amendment_ref},
+            **({"customer_email": email} if email else {}),
+            "success_url": f"{self._base_url}/p/?amendment={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{self._base_url}/p/?amendment=cancelled",
+            "expires_at": expires_at,
+        }
+        return self._create(params, f"checkout:{amendment_ref}")
+
     def create_checkout_session(self, *, purchase_ref: str, email: str, expires_at: int) -> dict:
         params = {
             "mode": "payment",
@@ -72,9 +108,12 @@ class StripeGateway:
             "allow_promotion_codes": True,
             "expires_at": expires_at,
         }
+        return self._create(params, f"checkout:{purchase_ref}")
+
+    def _create(self, params: dict, idempotency_key: str) -> dict:
         try:
             session = self._client.v1.checkout.sessions.create(
-                params=params, options={"idempotency_key": f"checkout:{purchase_ref}"}
+                params=params, options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as exc:
             log.error("stripe checkout create failed: %s", type(exc).__name__)

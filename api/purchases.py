@@ -11,6 +11,8 @@ Rules kept here:
   second delivery changes nothing and sends nothing; a failure rolls both back so Stripe retries.
 - `checkout.session.expired` marks only our own, still-unpaid purchases `abandoned`, and sends the reminder
   only when the same buyer has not paid in another checkout since.
+- A checkout for a paid amendment (its reference starts `amd_`) is handled by `api/amendments.py` in the same
+  transaction as its event id, with the same guarantees.
 - The post-payment page gets the token only in the browser that started the checkout (the `gs_handoff`
   cookie); anyone else is told it was emailed.
 - The current token is also kept sealed (`link_token_enc`) so the holder can have the link re-sent
@@ -27,7 +29,7 @@ import datetime as dt
 import logging
 import re
 
-from . import links, rules
+from . import amendments, links, rules
 from .context import Context, iso
 from .crypto import crockford, new_token, normalize_token
 from .db import Prepared, for_update, write_transaction
@@ -213,6 +215,8 @@ def handle_event(ctx: Context, event) -> str:
         # One statement: a replay, or a second delivery racing this one, inserts nothing (and waits for the first).
         if RECORD_EVENT.execute(None, event["id"], event_type, ctx.clock()).rowcount != 1:
             return "duplicate"
+        if amendments.is_amendment_session(session):  # a paid amendment's checkout: same guarantees, own rows
+            return amendments.apply_event(ctx, event_type, session)
         purchase = _locked_purchase_for_session(session["id"])
         if purchase is None or (session.get("client_reference_id") not in (None, purchase.ref)):
             return "not_ours"

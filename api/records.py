@@ -15,6 +15,7 @@ full record by revealing it with the nonce. `public_fields` are exactly the reco
 (at their public paths; a holder's-choice field the holder withheld as null), so anyone can recompute the
 fingerprint from a lookup. Both are recomputed on every accepted submission.
 
+The public view carries the record's `version` (1 until a paid amendment, api/amendments.py) and `amended_at`.
 The public view (lookup, search) never carries a private field, a withheld value, the nonce, the audit handles,
 the internal id or anything about the purchase. A revoked record is a stub.
 """
@@ -112,6 +113,11 @@ def _public_record(cert: Certificate, *, withheld_flags: bool) -> dict[str, JSON
     return values
 
 
+def public_record(cert: Certificate) -> dict[str, JSONValue]:
+    """The record content as the public view shows it, withheld flags included (what an amendment compares)."""
+    return _public_record(cert, withheld_flags=True)
+
+
 def public_fields(cert: Certificate) -> dict[str, JSONValue]:
     """The record content the public view shows; the input of the public fingerprint."""
     return _public_record(cert, withheld_flags=False)
@@ -175,6 +181,8 @@ def public_view(cert: Certificate, base_url: str) -> dict[str, JSONValue]:
         {
             "amendments": {"human": cert.human_edit_count, "agent": cert.agent_edit_count, "total": cert.edit_count},
             "corrections_close_at": iso(correction_deadline(cert)),
+            "version": cert.version,
+            "amended_at": iso(cert.amended_at),
             "record_hash": cert.record_hash,
             "public_fingerprint": cert.public_fingerprint,
             "public_url": links.public_url(base_url, cert.public_id),

@@ -7,6 +7,9 @@
   its `status` is `complete` and `amount_total` is 0 (a 100 % promotion code).
 - The price is PRICE_DISPLAY unless STRIPE_PRICE_ID names a Stripe price; checkout sessions expire after
   CHECKOUT_EXPIRY_MINUTES.
+- A locked record (window closed or cap reached) can be amended: each paid amendment (AMENDMENT_PRICE_DISPLAY
+  unless GHOSTSHELL_AMENDMENT_PRICE_ID names a Stripe price) grants exactly one more submission and makes a new
+  version of the record.
 - A purchase token is TOKEN_PREFIX + TOKEN_BODY_LENGTH characters of Crockford base32 (TOKEN_ALPHABET).
 - A recovery email is at most MAX_EMAIL_LENGTH characters and matches EMAIL_PATTERN.
 
@@ -27,6 +30,11 @@ PRICE_CENTS = 999
 PRICE_CURRENCY = "usd"
 PRICE_DISPLAY = "US$9.99"
 PRODUCT_NAME = "GhostShell birth certificate"
+# A paid amendment (api/amendments.py): one more submission for a locked record, unless
+# GHOSTSHELL_AMENDMENT_PRICE_ID names a Stripe price.
+AMENDMENT_PRICE_CENTS = 499
+AMENDMENT_PRICE_DISPLAY = "US$4.99"
+AMENDMENT_PRODUCT_NAME = "GhostShell certificate amendment"
 CHECKOUT_EXPIRY_MINUTES = 60
 
 TOKEN_PREFIX = "GSTK-"
@@ -48,6 +56,7 @@ def export() -> dict[str, object]:
         "price_cents": PRICE_CENTS,
         "price_currency": PRICE_CURRENCY,
         "price_display": PRICE_DISPLAY,
+        "amendment_price_display": AMENDMENT_PRICE_DISPLAY,
         "checkout_expiry_minutes": CHECKOUT_EXPIRY_MINUTES,
         "token_prefix": TOKEN_PREFIX,
         "agent_token_prefix": AGENT_TOKEN_PREFIX,

@@ -2,6 +2,8 @@
 
 - `CertificateStatus`: `active`, or `revoked` (support's record side of a refund; the record becomes a stub).
 - `PurchaseStatus`: `pending` until paid; `paid` exactly once; or `abandoned` / `failed` (ended without payment).
+- `AmendmentStatus`: `pending` until paid; `paid` exactly once; then `used` by the one submission it grants; or
+  `expired` / `failed` (the checkout ended without payment: nothing else changed).
 - `OutboxStatus`: `queued` -> `sending` -> `sent`, or back to `queued` for a retry, or `failed`; `held` when no
   mail provider is configured.
 - `Source`: who made a submission or an audited change.
@@ -28,6 +30,14 @@ class PurchaseStatus(StrEnum):
     def is_unfinished(self) -> bool:
         """A checkout that ended without payment."""
         return self in (PurchaseStatus.ABANDONED, PurchaseStatus.FAILED)
+
+
+class AmendmentStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    USED = "used"
+    EXPIRED = "expired"
+    FAILED = "failed"
 
 
 class OutboxStatus(StrEnum):

@@ -103,7 +103,7 @@ def append(
 
 
 # Credential-version events to leaf types; an event added later is logged under its own name.
-EVENT_KINDS = {"issue": "issued", "correct": "corrected", "revoke": "revoked"}
+EVENT_KINDS = {"issue": "issued", "correct": "corrected", "amend": "amended", "revoke": "revoked"}
 
 
 def log_credential_version(cert: Certificate, version) -> int:

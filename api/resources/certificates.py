@@ -60,7 +60,7 @@ class PrivateRecord(Resource):
 class Lookup(Resource):
     def on_get(self, req, resp):
         self.limit(req, "lookup")
-        found = certificates.lookup(self._ctx, req.get_param("id"))
+        found = certificates.lookup(self._ctx, req.get_param("id"), req.get_param("version"))
         send_public(req, resp, found.view.body, found.view.etag, found.max_age)
 
 

@@ -29,6 +29,8 @@ PUBLIC_KEYS = {
     "cognitive_core",
     "amendments",
     "corrections_close_at",
+    "version",
+    "amended_at",
     "record_hash",
     "public_fingerprint",
     "public_url",
