@@ -253,3 +253,26 @@ def test_changed_public_fields_never_name_a_withheld_value(ctx, locked):
     assert amendments.changed_public_fields(cert, after) == []
     after.show_city_public = True
     assert amendments.changed_public_fields(cert, after) == ["location.city", "location.city_withheld"]
+
+
+def test_concurrent_submissions_with_one_amendment_make_exactly_one_version(ctx, client, locked, buy, monkeypatch):
+    from api import certificates
+
+    from .test_certificates_concurrency import gate, race
+
+    token, public_id = locked()
+    _, session = buy(token)
+    post_event(client, stripe_event("checkout.session.completed", paid(session)))
+    gate(monkeypatch, "_correct", 6)
+
+    def submit(index: int):
+        return certificates.redeem(ctx, {"token": token, "agent_name": f"Racer {index}"}).certificate.agent_name
+
+    results = race(ctx, 6, submit)
+    winners = [r for r in results if isinstance(r, str) and r.startswith("Racer")]
+    assert len(winners) == 1, results
+    assert sorted(r for r in results if r not in winners) == ["correction_window_closed"] * 5
+    cert = Certificate.get(Certificate.public_id == public_id)
+    assert cert.version == 2 and cert.agent_name == winners[0]
+    assert CertificateVersion.select().count() == 2 and Amendment.get().status == "used"
+    assert AuditEvent.select().where(AuditEvent.action == "amend").count() == 1
