@@ -7,6 +7,8 @@ and `serve`, the WSGI entry point and the tests all go through `Registry`. The s
 
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
 
 from . import errors
@@ -48,13 +50,12 @@ def create_app(
     config = context.config
     limiter = limiter or make_limiter(config)
 
-    app = falcon.App(
-        middleware=[
-            common.BodyLimitMiddleware(),
-            ConnectionMiddleware(context.db),
-            common.SecurityHeadersMiddleware(),
-        ]
-    )
+    middleware: list[Any] = [
+        common.BodyLimitMiddleware(),
+        ConnectionMiddleware(context.db),
+        common.SecurityHeadersMiddleware(),
+    ]
+    app = falcon.App(middleware=middleware)
     app.resp_options.xml_error_serialization = False
     errors.install(app)
 

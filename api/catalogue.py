@@ -24,7 +24,6 @@ _data = json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))
 STATUSES: tuple[str, ...] = tuple(status["value"] for status in _data["statuses"])
 STATUS_DESCRIPTIONS: dict[str, str] = {status["value"]: status["description"] for status in _data["statuses"]}
 COMPANIES: dict[str, tuple[str, ...]] = {company["value"]: tuple(company["models"]) for company in _data["companies"]}
-COMPANY_LABELS: dict[str, str] = {company["value"]: company["label"] for company in _data["companies"]}
 UNDISCLOSED: str = _data["undisclosed_family"]
 PREFER_NOT_TO_SAY: str = _data["prefer_not_to_say_family"]
 FAMILIES: tuple[str, ...] = (*COMPANIES, UNDISCLOSED, PREFER_NOT_TO_SAY)

@@ -91,10 +91,10 @@ def redeem(ctx: Context, raw: dict, *, user_agent: str | None = None) -> Redeeme
         raise _revoked()
     source = delegation.submission_source(credential, raw.get("edit_source"))
     submission = validation.clean_submission(raw, today, first=False, source=source)
-    parent = None
+    new_parent = None  # None: the correction leaves the parent as it is
     if "parent_record" in submission.fields:
-        parent = _resolve_parent(ctx, submission.fields.pop("parent_record"), own_purchase=purchase)
-    return Redeemed(False, _correct(ctx, credential, submission, parent, user_agent), credential)
+        new_parent = _resolve_parent(ctx, submission.fields.pop("parent_record"), own_purchase=purchase)
+    return Redeemed(False, _correct(ctx, credential, submission, new_parent, user_agent), credential)
 
 
 def _issue(
@@ -412,7 +412,7 @@ def token_status(ctx: Context, raw_token) -> dict:
         "edit_source": str(credential.source),
         "locked": reason is not None and not amending,
         "lock_reason": reason,
-        "lock_reason_text": records.LOCK_REASON_TEXT.get(reason),
+        "lock_reason_text": records.LOCK_REASON_TEXT.get(reason) if reason else None,
         "lock_at": iso(records.correction_deadline(cert)),
         "locked_since": iso(records.locked_since(cert, now)),
         "edits_used": cert.edit_count,

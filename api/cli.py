@@ -34,8 +34,6 @@ from .config import DEFAULT_DATABASE_URL, RESEND_DOUBLE_PREFIX, Config, ConfigEr
 from .context import Context
 from .server import SERVER_LIMITS
 
-log = logging.getLogger("ghostshell")
-
 
 def _context() -> Context:
     return Context.build(Config.from_env())

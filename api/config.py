@@ -169,7 +169,7 @@ class Config:
             secret_key=_key_bytes("GHOSTSHELL_SECRET_KEY", get("GHOSTSHELL_SECRET_KEY") or dev_keys.get("secret_key")),
             email_enc_key=_aes_key(get("EMAIL_ENC_KEY") or dev_keys.get("email_enc_key")),
             signing_key=signing_key_bytes(get("GHOSTSHELL_SIGNING_KEY") or dev_keys.get("signing_key")),
-            stripe_secret_key=stripe_key,
+            stripe_secret_key=stripe_key or "",  # production requires it (REQUIRED_IN_PRODUCTION)
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET") or dev_keys.get("stripe_webhook_secret", ""),
             stripe_price_id=get("STRIPE_PRICE_ID"),
             amendment_price_id=get("GHOSTSHELL_AMENDMENT_PRICE_ID"),

@@ -12,8 +12,10 @@ import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable
+from typing import overload
 
 import peewee
+from stripe import StripeClient
 
 from .config import Config
 from .crypto import Keyring
@@ -54,7 +56,7 @@ class Context:
         config: Config,
         *,
         db: peewee.Database | None = None,
-        stripe_client: object | None = None,
+        stripe_client: StripeClient | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         random_bytes: Callable[[int], bytes] | None = None,
     ) -> Context:
@@ -78,6 +80,12 @@ class Context:
         return self.config.base_url + path
 
 
+@overload
+def iso(moment: dt.datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
+@overload
+def iso(moment: dt.datetime | None) -> str | None: ...
 def iso(moment: dt.datetime | None) -> str | None:
     """UTC timestamps leave the registry as `YYYY-MM-DDTHH:MM:SSZ`."""
     if moment is None:

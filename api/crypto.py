@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,12 +44,12 @@ def crockford(number: int) -> str:
             return digits
 
 
-def new_token(random_bytes=os.urandom, prefix: str = TOKEN_PREFIX) -> str:
+def new_token(random_bytes: Callable[[int], bytes] = os.urandom, prefix: str = TOKEN_PREFIX) -> str:
     value = int.from_bytes(random_bytes(15), "big")  # 120 bits
     return prefix + crockford(value).rjust(TOKEN_BODY_LENGTH, "0")
 
 
-def new_agent_token(random_bytes=os.urandom) -> str:
+def new_agent_token(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     return new_token(random_bytes, AGENT_TOKEN_PREFIX)
 
 
@@ -81,7 +82,7 @@ def b64d(text: str) -> bytes:
 class Keyring:
     """Keyed hashes and AES-GCM sealing with the registry's two keys."""
 
-    def __init__(self, secret_key: bytes, enc_key: bytes, random_bytes=os.urandom):
+    def __init__(self, secret_key: bytes, enc_key: bytes, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
         self._secret_key = secret_key
         self._aead = AESGCM(enc_key)
         self._random_bytes = random_bytes

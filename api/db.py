@@ -122,12 +122,12 @@ class ConnectionMiddleware:
 class _Placeholder(str):
     """Stands for the n-th value of a prepared statement while Peewee writes its SQL."""
 
-    index: int
+    position: int
 
 
 def _placeholder(index: int) -> peewee.Value:
     marker = _Placeholder(f"\x00prepared-value-{index}\x00")
-    marker.index = index
+    marker.position = index
     return peewee.Value(marker, unpack=False)  # a Node: Peewee passes it on without converting it
 
 
@@ -162,7 +162,7 @@ class Prepared:
         compiled = self._compiled.get(key)
         if compiled is None:
             sql, params = self._build(shape, *[_placeholder(i) for i in range(len(values))]).sql()
-            template = [(True, p.index) if isinstance(p, _Placeholder) else (False, p) for p in params]
+            template = [(True, p.position) if isinstance(p, _Placeholder) else (False, p) for p in params]
             compiled = self._compiled[key] = [sql, template, None]
         sql, template, _ = compiled
         return db.execute_sql(sql, [values[x] if is_value else x for is_value, x in template])
@@ -178,7 +178,7 @@ class Prepared:
         made = []
         for row in cursor.fetchall():
             # What Model(__no_default__=1, **data) does, without a descriptor call per column.
-            instance = model.__new__(model)
+            instance = object.__new__(model)
             instance.__data__ = {
                 name: (convert(value) if convert is not None and value is not None else value)
                 for (name, convert), value in zip(converters, row, strict=True)

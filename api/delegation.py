@@ -88,7 +88,7 @@ def resolve(ctx: Context, raw_token) -> Credential:
 def require_agent_allowed(credential: Credential, certificate: Certificate | None = None) -> None:
     """An agent token works only while it is the active one and the holder has not locked agent edits. Call again
     inside a write transaction, with the rows re-read, to close the race with the holder's switch."""
-    if not credential.is_agent:
+    if credential.agent_token is None:  # the holder's own token
         return
     row = AgentToken.get_by_id(credential.agent_token.id)
     if row.revoked_at is not None:
@@ -137,7 +137,7 @@ def submission_source(credential: Credential, raw_edit_source) -> Source:
 
 def touch(ctx: Context, credential: Credential) -> None:
     """Record that an agent token was used (inside the submission's transaction)."""
-    if credential.is_agent:
+    if credential.agent_token is not None:
         AgentToken.update(last_used_at=ctx.clock()).where(AgentToken.id == credential.agent_token.id).execute()
 
 

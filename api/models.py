@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -52,6 +52,11 @@ class EnumField(pw.CharField):
 
     def python_value(self, value: Any) -> Any:
         return None if value is None else self.enum(value)
+
+    if TYPE_CHECKING:  # on a model instance, the column's value (an enum member), not the field
+
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        def __set__(self, instance: Any, value: Any) -> None: ...
 
 
 class BaseModel(pw.Model):

@@ -38,7 +38,7 @@ def _any_case(word: str) -> str:
     return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
 
 
-BEARER = [{"bearerToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerToken": []}]
 STRING = {"type": "string"}
 # validation.clean_boolean's words in any case; empty counts as not sent.
 FORM_BOOLEAN = {

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import Any
 
 import stripe
+from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItem
 
 from . import rules
 
@@ -37,7 +39,7 @@ _STRIPE_ID = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def make_stripe_client(secret_key: str, api_base: str | None) -> stripe.StripeClient:
-    kwargs = {"max_network_retries": 2}
+    kwargs: dict[str, Any] = {"max_network_retries": 2}
     if api_base:
         kwargs["base_addresses"] = {"api": api_base}
     return stripe.StripeClient(secret_key, **kwargs)
@@ -57,7 +59,7 @@ class StripeGateway:
         self._price_id = price_id
         self._amendment_price_id = amendment_price_id
 
-    def _line_item(self) -> dict:
+    def _line_item(self) -> SessionCreateParamsLineItem:
         if self._price_id:
             return {"price": self._price_id, "quantity": 1}
         return {
@@ -97,7 +99,7 @@ class StripeGateway:
         return self._create(params, f"checkout:{amendment_ref}")
 
     def create_checkout_session(self, *, purchase_ref: str, email: str, expires_at: int) -> dict:
-        params = {
+        params: SessionCreateParams = {
             "mode": "payment",
             "line_items": [self._line_item()],
             "customer_email": email,

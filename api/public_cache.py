@@ -20,6 +20,7 @@ Contract:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -56,7 +57,7 @@ class View:
     record: dict
     body: bytes
     etag: str
-    closes_at: object  # datetime after which only a revocation can change the record; None once revoked
+    closes_at: dt.datetime | None  # datetime after which only a revocation can change the record; None once revoked
 
     @classmethod
     def of(cls, record: dict, closes_at) -> View:

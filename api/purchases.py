@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import re
 
 from . import amendments, links, rules
@@ -39,8 +38,6 @@ from .mail.outbox import queue
 from .models import AuditEvent, Certificate, Purchase, WebhookEvent
 from .payments import PaymentProviderError, UnknownSession
 from .states import PurchaseStatus, Source
-
-log = logging.getLogger("ghostshell.purchases")
 
 TOKEN_PURPOSE = "token"
 EMAIL_PURPOSE = "email"
@@ -295,7 +292,9 @@ def handoff(ctx: Context, session_id: str | None, binding: str | None) -> dict |
                 )
             raise RegistryError("not_paid", "Payment has not been confirmed yet.")
         with write_transaction(ctx.db):
-            purchase = _locked_purchase_for_session(session_id)
+            locked = _locked_purchase_for_session(session_id)
+            assert locked is not None  # found above, and purchases are never deleted
+            purchase = locked
             _mark_paid(ctx, purchase, session.get("payment_intent"))
         purchase = Purchase.get_by_id(purchase.id)
     if binding and purchase.handoff_token_enc and ctx.keyring.binding_hash(binding) == purchase.handoff_binding_hash:
@@ -410,6 +409,7 @@ def replace_token(
     if requested_by_holder:
         message = messages.token_replaced(ctx.config.base_url, token, public_id)
     else:
+        assert public_id is not None  # support rotates only an issued certificate's token (rotate_token)
         message = messages.token_rotated(ctx.config.base_url, token, public_id)
     queue(
         ctx.keyring,

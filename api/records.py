@@ -153,14 +153,16 @@ def locked_since(cert: Certificate, now: dt.datetime) -> dt.datetime | None:
     if lock_state(cert, now) is None:
         return None
     if cert.edit_count >= rules.MAX_SUBMISSIONS:  # the cap was reached first, whatever the clock says now
-        return min(cert.last_edited_at, correction_deadline(cert))
+        last_edited: dt.datetime = cert.last_edited_at
+        return min(last_edited, correction_deadline(cert))
     return correction_deadline(cert)
 
 
 def edits_left(cert: Certificate, now: dt.datetime) -> int:
     if lock_state(cert, now):
         return 0
-    return max(0, rules.MAX_SUBMISSIONS - cert.edit_count)
+    edit_count: int = cert.edit_count
+    return max(0, rules.MAX_SUBMISSIONS - edit_count)
 
 
 def revoked_stub(cert: Certificate, base_url: str) -> dict[str, JSONValue]:

@@ -17,7 +17,6 @@ successor, `--call api.wsgi:create`) and the tests all build the registry this w
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,6 @@ from .context import Context
 from .mail.outbox import BackgroundSender, OutboxSender, ResendTransport
 from .migrations import migrate, pending
 from .ratelimit import RateLimiter
-
-log = logging.getLogger("ghostshell.registry")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

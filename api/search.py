@@ -19,6 +19,7 @@ import dataclasses
 import hmac
 import json
 import re
+from typing import Any
 
 from . import public_id, validation
 from .certificates import public_view
@@ -117,9 +118,9 @@ def _views(ctx: Context, found: list[Certificate], started) -> list[View]:
     missing = [cert_id for cert_id, view in views.items() if view is None]
     if missing:
         for cert in BY_IDS.rows(len(missing), *missing):
-            views[cert.id] = public_view(ctx, cert)
-            ctx.public_views.put(cert.public_id_key, views[cert.id], started)
-    return [views[row.id] for row in found]
+            view = views[cert.id] = public_view(ctx, cert)
+            ctx.public_views.put(cert.public_id_key, view, started)
+    return [cached for row in found if (cached := views[row.id]) is not None]  # every one is found by now
 
 
 def _search_limit(raw: object) -> int:
@@ -140,7 +141,7 @@ def _write_cursor(keyring, phase: int, after: object) -> str:
     return body + "." + keyring.keyed_hash(CURSOR_PURPOSE, body)[:32]
 
 
-def _read_cursor(keyring, raw: object) -> tuple[int, object]:
+def _read_cursor(keyring, raw: object) -> tuple[int, Any]:
     if raw is None or raw == "":
         return 1, None
     try:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 
-import waitress
 from waitress.channel import HTTPChannel
+from waitress.server import create_server as create_waitress_server
 from waitress.task import ErrorTask
 
 from .resources.common import MAX_BODY_BYTES
@@ -67,7 +67,7 @@ class JsonErrorChannel(HTTPChannel):
 
 def create_server(app, *, host: str, port: int, threads: int, **overrides):
     """A waitress server (not yet running: call `.run()`) with the registry's limits and JSON errors."""
-    server = waitress.create_server(app, host=host, port=port, threads=threads, **{**SERVER_LIMITS, **overrides})
+    server = create_waitress_server(app, host=host, port=port, threads=threads, **{**SERVER_LIMITS, **overrides})
     # Several listening sockets (a host name with IPv4 and IPv6 addresses) give a MultiSocketServer.
     listeners = [s for s in getattr(server, "map", {}).values() if hasattr(s, "channel_class")] or [server]
     for listener in listeners:

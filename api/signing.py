@@ -140,10 +140,12 @@ class SigningKeys:
 
     def public_key(self) -> bytes:
         self.current()
+        assert self._private is not None  # current() refuses to go on without one
         return self._private.public_key().public_bytes_raw()
 
     def sign(self, data: bytes) -> bytes:
         self.current()
+        assert self._private is not None  # current() refuses to go on without one
         return self._private.sign(data)
 
     def current(self) -> PublishedKey:
@@ -179,6 +181,7 @@ class SigningKeys:
         with write_transaction(self._db):
             if SigningKey.select().exists():
                 return self.current()  # another process registered a key meanwhile
+            assert self._multikey is not None  # only current() calls this, with a configured key
             return self._make_current(None, self._multikey)
 
     def rotate_to(self, seed: bytes) -> PublishedKey:

@@ -26,6 +26,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from . import catalogue, definition
 from .definition import EARLIEST_INCEPTION, Field, Kind
@@ -51,7 +52,7 @@ class Submission:
 
     source: Source
     agent_handle: str | None
-    fields: dict[str, object]
+    fields: dict[str, Any]  # str, bool, date or None by the field's kind (api/definition.py)
 
 
 def clean_text(field: str, raw: object, max_length: int, *, required: bool = False) -> str:
@@ -155,7 +156,7 @@ def clean_submission(
     one the presented credential decided (api/delegation.py); without it `edit_source` is read."""
     source = source or clean_source(raw.get("edit_source"))
     handle = clean_text("agent_handle", raw.get("agent_handle"), MAX_AGENT_HANDLE) or None
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     for field in definition.FIELDS:
         if field.name in raw:
             value = clean_field(field, raw[field.name], today)

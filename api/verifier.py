@@ -259,7 +259,7 @@ def keys_from_did_document(document) -> list[TrustedKey]:
             continue
         if method.get("type") != "Multikey" or method.get("controller") != did:
             continue
-        public = method.get("publicKeyMultibase")
+        public = str(method.get("publicKeyMultibase", ""))
         public_key_from_multikey(public)  # raises for anything but an Ed25519 Multikey
         keys.append(
             TrustedKey(
@@ -360,8 +360,9 @@ def _status_checks(
     if entries is None:
         return [Check("status", None, "the credential has no credentialStatus")], set()
     entries = entries if isinstance(entries, list) else [entries]
-    by_id = {item.get("id"): item for item in status_lists if isinstance(item, dict)}
-    checks, flags = [], set()
+    by_id: dict[object, dict] = {item.get("id"): item for item in status_lists if isinstance(item, dict)}
+    checks: list[Check] = []
+    flags: set[str] = set()
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
             checks.append(Check("status", False, "a credentialStatus entry is not a BitstringStatusListEntry"))
@@ -393,7 +394,7 @@ def _status_checks(
             checks.append(Check(name, False, f"the status list {url} has expired"))
             continue
         try:
-            bits = decode_bitstring(subject.get("encodedList"))
+            bits = decode_bitstring(str(subject.get("encodedList", "")))
             if len(bits) * 8 < STATUS_LIST_MIN_BITS:
                 raise ValueError(f"the list is shorter than {STATUS_LIST_MIN_BITS} bits")
             set_bit = bit_at(bits, int(index_text))
@@ -401,8 +402,8 @@ def _status_checks(
             checks.append(Check(name, False, f"the status list {url} cannot be read: {exc}"))
             continue
         if set_bit:
-            flags.add(purpose)
-            meaning = {"revocation": "revoked", "refresh": "superseded by a later version"}.get(purpose, "set")
+            flags.add(str(purpose))
+            meaning = {"revocation": "revoked", "refresh": "superseded by a later version"}.get(str(purpose), "set")
             checks.append(Check(name, False, f"bit {index_text} is set: {meaning}"))
         else:
             checks.append(
@@ -703,6 +704,7 @@ def _log_evidence(args) -> tuple[str, object] | None:
 def main(argv=None, out=None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
+    issuer: str | None
     try:
         online = bool(args.id or args.base)
         if online:

@@ -189,6 +189,7 @@ class OutboxSender:
         if message is None:
             return False
         payload = read_payload(self._keyring, message)
+        assert payload is not None  # a message keeps its sealed payload until it is sent
         now = self._clock()
         try:
             provider_id = self._transport.send(

@@ -20,6 +20,7 @@ class Resource:
         self._limiter = limiter
 
     def limit(self, req: falcon.Request, bucket: str) -> None:
+        assert self._limiter is not None, "a resource that limits requests is made with a limiter"
         self._limiter.check(bucket, client_address(req))
 
 
