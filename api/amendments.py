@@ -255,9 +255,7 @@ def history(cert: Certificate) -> list[dict]:
     if cert.version <= 1:
         return []
     rows = (
-        CertificateVersion.select(
-            CertificateVersion.version, CertificateVersion.created_at, CertificateVersion.changed
-        )
+        CertificateVersion.select(CertificateVersion.version, CertificateVersion.created_at, CertificateVersion.changed)
         .where(CertificateVersion.certificate == cert.id)
         .order_by(CertificateVersion.version)
     )

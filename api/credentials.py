@@ -1,9 +1,9 @@
 """Verifiable credentials: one signed W3C Verifiable Credential 2.0 per certificate version, and its status.
 
 Rules (docs/api.md "Verifiable credentials"):
-- Issuance, every correction, every paid amendment (`amend`) and the revocation each write a new `CredentialVersion` (1, 2, ...) in the same
-  transaction as the change: `record_version(ctx, cert, event)`, called by `api/certificates.py` inside its write
-  transaction with the certificate row locked.
+- Issuance, every correction, every paid amendment (`amend`) and the revocation each write a new
+  `CredentialVersion` (1, 2, ...) in the same transaction as the change: `record_version(ctx, cert, event)`,
+  called by `api/certificates.py` inside its write transaction with the certificate row locked.
 - The credential's subject is the certificate's PUBLIC view (`records.public_view`, which includes the public
   fingerprint and the nonce-salted record hash as a commitment), with the public record URL as its id. Nothing else
   of the record goes in, so a private value can never appear in a credential.

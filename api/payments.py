@@ -71,7 +71,7 @@ class StripeGateway:
             "quantity": 1,
         }
 
-    def _amendment_line_item(self) -> dict:
+    def _amendment_line_item(self) -> SessionCreateParamsLineItem:
         if self._amendment_price_id:
             return {"price": self._amendment_price_id, "quantity": 1}
         return {
@@ -86,16 +86,17 @@ class StripeGateway:
     def create_amendment_session(self, *, amendment_ref: str, email: str | None, expires_at: int) -> dict:
         """A checkout for one paid amendment (api/amendments.py). Only the amendment's own reference leaves; the
         holder comes back to the private page, whose token never left the browser."""
-        params = {
+        params: SessionCreateParams = {
             "mode": "payment",
             "line_items": [self._amendment_line_item()],
             "client_reference_id": amendment_ref,
             "metadata": {"amendment_ref": amendment_ref},
-            **({"customer_email": email} if email else {}),
             "success_url": f"{self._base_url}/p/?amendment={{CHECKOUT_SESSION_ID}}",
             "cancel_url": f"{self._base_url}/p/?amendment=cancelled",
             "expires_at": expires_at,
         }
+        if email:
+            params["customer_email"] = email
         return self._create(params, f"checkout:{amendment_ref}")
 
     def create_checkout_session(self, *, purchase_ref: str, email: str, expires_at: int) -> dict:
@@ -112,7 +113,7 @@ class StripeGateway:
         }
         return self._create(params, f"checkout:{purchase_ref}")
 
-    def _create(self, params: dict, idempotency_key: str) -> dict:
+    def _create(self, params: SessionCreateParams, idempotency_key: str) -> dict:
         try:
             session = self._client.v1.checkout.sessions.create(
                 params=params, options={"idempotency_key": idempotency_key}
