@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 from . import links, records, rules
 from .context import Context, iso
@@ -35,6 +36,7 @@ from .payments import PaymentProviderError, UnknownSession
 from .states import AmendmentStatus
 
 REF_PREFIX = "amd_"
+_SESSION_ID = re.compile(r"[\x21-\x7e]{1,255}")
 PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
@@ -157,7 +159,8 @@ def apply_event(ctx: Context, event_type: str, session: dict) -> str:
 def status(ctx: Context, cert: Certificate, raw_session_id=None) -> dict:
     """The holder's amendment state: whether one is paid and waiting, and the price. With the session id the holder
     came back with, a checkout the registry has not yet seen paid is asked about at Stripe (events may be late)."""
-    if isinstance(raw_session_id, str) and 0 < len(raw_session_id) <= 255:
+    # Anything but a Stripe id (printable ASCII) is no session of ours, unasked (PostgreSQL refuses NUL).
+    if isinstance(raw_session_id, str) and _SESSION_ID.fullmatch(raw_session_id):
         amendment = Amendment.get_or_none(
             Amendment.stripe_session_id == raw_session_id, Amendment.certificate == cert.id
         )

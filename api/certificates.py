@@ -430,19 +430,20 @@ def token_status(ctx: Context, raw_token) -> dict:
     return answer
 
 
-def private_record(ctx: Context, raw_token) -> dict:
-    """The holder's page: not yet issued (with the claim window), issued (the full record), or revoked. Once the
-    recovery address was deleted under the retention policy, `recovery_email_deleted_at` says so."""
+def private_record(ctx: Context, raw_token, amendment_session=None) -> dict:
+    """The holder's page: not yet issued (with the claim window), issued (the full record, and the state of a paid
+    amendment: `amendment_session` is the checkout the holder is back from, api/amendments.status), or revoked. Once
+    the recovery address was deleted under the retention policy, `recovery_email_deleted_at` says so."""
     credential = delegation.resolve(ctx, raw_token)
     delegation.require_holder(credential, "open the private record")
     purchase = credential.purchase
-    answer = _private_record(ctx, purchase)
+    answer = _private_record(ctx, purchase, amendment_session)
     if purchase.email_purged_at is not None:
         answer["recovery_email_deleted_at"] = iso(purchase.email_purged_at)
     return answer
 
 
-def _private_record(ctx: Context, purchase: Purchase) -> dict:
+def _private_record(ctx: Context, purchase: Purchase, amendment_session=None) -> dict:
     if not purchase.has_certificate:
         if not purchase.is_paid:
             require_claimable(ctx, purchase)  # raises not_paid
@@ -459,7 +460,7 @@ def _private_record(ctx: Context, purchase: Purchase) -> dict:
     return {
         "state": "issued",
         "certificate": records.private_view(cert, ctx.config.base_url, ctx.clock()),
-        "amendment": amendments.status(ctx, cert),
+        "amendment": amendments.status(ctx, cert, amendment_session),
     }
 
 

@@ -296,9 +296,10 @@ PATHS = {
     },
     "/api/cert/private": {
         "get": {
-            "summary": "The holder's full record",
+            "summary": "The holder's full record (session_id: an amendment checkout the holder is back from)",
             "security": BEARER,
-            "responses": {"200": _answer("Private record"), **_errors(400, 401, 403, 404, 409, 429)},
+            "parameters": [{"name": "session_id", "in": "query", "schema": {"type": "string", "maxLength": 255}}],
+            "responses": {"200": _answer("Private record"), **_errors(400, 401, 403, 404, 409, 429, 502)},
         }
     },
     "/api/registry/search": {

@@ -54,7 +54,7 @@ class LockAgentEdits(Resource):
 class PrivateRecord(Resource):
     def on_get(self, req, resp):
         self.limit(req, "token_status")
-        resp.media = certificates.private_record(self._ctx, bearer_token(req))
+        resp.media = certificates.private_record(self._ctx, bearer_token(req), req.get_param("session_id"))
 
 
 class Lookup(Resource):

@@ -304,9 +304,7 @@ def test_locked_record_says_it_once_with_a_past_time_and_a_disabled_lock(page: P
     page.goto(purchase.private_path)
     expect(page.locator("#p-issued")).to_be_visible()
     expect(page.get_by_label("Lock agent edits")).to_be_disabled()
-    expect(page.locator("#p-lock-note")).to_have_text(
-        "The record can no longer change, so this setting no longer applies."
-    )
+    expect(page.locator("#p-lock-note")).to_have_text("A locked record takes no agent edits.")
     # Jargon stays behind a disclosure: the hash input is there, closed.
     details = page.locator("details", has_text="Technical details")
     expect(details).to_have_count(1)

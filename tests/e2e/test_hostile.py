@@ -251,9 +251,7 @@ def test_expired_claim_window_and_closed_correction_window(page: Page, registry)
         (public_id,),
     )
     page.goto(issued.private_path)
-    expect(page.locator("#p-window")).to_have_text(
-        "Locked: the correction window has closed. Further changes require an amendment."
-    )
+    expect(page.locator("#p-window")).to_have_text("Locked: the correction window has closed.")
     expect(page.locator("#p-edit-link")).to_have_attribute("aria-disabled", "true")
     page.goto(issued.register_path())
     expect(page.locator("#lock-banner")).to_be_visible()

@@ -193,9 +193,7 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     expect(dd_after(page, "#p-fields", "Declared status")).to_have_text("Autonomous Agent")
     expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 0 of 5 submissions.")
-    expect(page.locator("#p-window")).to_have_text(
-        "Locked: every allowed submission has been used. Further changes require an amendment."
-    )
+    expect(page.locator("#p-window")).to_have_text("Locked: every allowed submission has been used.")
     expect(page.locator("#p-edit-link")).to_have_attribute("aria-disabled", "true")
     expect(page.locator("#p-edit-link")).not_to_have_attribute("href", re.compile(".*"))
 

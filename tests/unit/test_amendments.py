@@ -276,3 +276,17 @@ def test_concurrent_submissions_with_one_amendment_make_exactly_one_version(ctx,
     assert cert.version == 2 and cert.agent_name == winners[0]
     assert CertificateVersion.select().count() == 2 and Amendment.get().status == "used"
     assert AuditEvent.select().where(AuditEvent.action == "amend").count() == 1
+
+
+def test_the_private_record_confirms_the_checkout_the_holder_is_back_from(client, locked, buy, stripe_double):
+    token, _ = locked()
+    amendment, session = buy(token)
+    stripe_double.complete(session["id"], deliver=False)
+    plain = client.simulate_get("/api/cert/private", headers=bearer(token)).json
+    assert plain["amendment"]["available"] is False  # no event yet, and no session named: Stripe is not asked
+    for odd in ("cancelled", "cs\x00nul", "x" * 300, "é"):
+        answer = client.simulate_get("/api/cert/private", params={"session_id": odd}, headers=bearer(token))
+        assert answer.status_code == 200 and answer.json["amendment"]["available"] is False
+    back = client.simulate_get("/api/cert/private", params={"session_id": session["id"]}, headers=bearer(token)).json
+    assert back["amendment"] == {"available": True, "can_buy": True, "price": "US$4.99", "version": 1}
+    assert Amendment.get_by_id(amendment.id).status == "paid"

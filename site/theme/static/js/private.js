@@ -11,6 +11,7 @@
   var token = null;
   var issued = null;  // the public id just issued by the register page (#token=...&issued=<id>), shown once
   var timer = null;
+  var amend = null;  // ?amendment=<session id> or "cancelled": back from an amendment's checkout
 
   function row(label, value) {
     fields.appendChild(GS.node("dt", null, label));
@@ -30,7 +31,7 @@
     function tick() {
       var left = target - Date.now();
       if (isNaN(target) || left <= 0) {
-        GS.text(line, "The correction window has closed. The record is permanent; further changes require an amendment.");
+        GS.text(line, "The correction window has closed.");
         clearInterval(timer);
         setEditable(false);
         return;
@@ -102,8 +103,8 @@
       (c.max_submissions != null ? c.max_submissions : 5) + " submissions.");
     if (c.locked) {
       GS.text(GS.$("p-window"), c.lock_reason === "cap_reached"
-        ? "Locked: every allowed submission has been used. Further changes require an amendment."
-        : "Locked: the correction window has closed. Further changes require an amendment.");
+        ? "Locked: every allowed submission has been used."
+        : "Locked: the correction window has closed.");
       setEditable(false);
     } else {
       setEditable(true);
@@ -112,10 +113,19 @@
     lock.checked = !!c.lock_agent_edits;
     // Once nothing can change, the agent lock has nothing left to guard.
     lock.disabled = !!c.locked;
-    if (c.locked) GS.text(GS.$("p-lock-note"), "The record can no longer change, so this setting no longer applies.");
+    if (c.locked) GS.text(GS.$("p-lock-note"), "A locked record takes no agent edits.");
     status.hidden = true;
     loadAgentToken();
     if (issued === c.public_id) showMoment(c.public_id, publicUrl);
+  }
+
+  // A locked record takes one more submission through a paid amendment (Stripe Checkout).
+  function showAmendment(d, c) {
+    GS.$("p-amend-buy").hidden = !c.locked || d.available || !d.can_buy;
+    if (c.locked && d.available) setEditable(true);
+    GS.say(GS.$("p-amend"), c.locked ? (amend == "cancelled" ? "Checkout cancelled. " : "") + (d.available ?
+      "Amendment paid: Edit details" : "An amendment (" + d.price + ")") + " allows one more submission, as version " +
+      (d.version + 1) + "." : "", "");
   }
 
   // The agent's own token (made on the handoff page): its state, and the holder's revocation.
@@ -183,7 +193,8 @@
 
   function load() {
     GS.say(status, "Loading the record.", "");
-    GS.api("GET", "/api/cert/private", { token: token }).then(function (result) {
+    // Back from an amendment's checkout: the registry asks Stripe too, in case its event is late.
+    GS.api("GET", "/api/cert/private" + (amend ? "?session_id=" + encodeURIComponent(amend) : ""), { token: token }).then(function (result) {
       var data = result.data;
       var retention = GS.$("p-retention");
       retention.hidden = !data.recovery_email_deleted_at;
@@ -192,7 +203,7 @@
         "email this link or replace it. Keep this link safe." : "");
       if (result.status === 200 && data.state === "not_issued") showNotIssued(data);
       else if (result.status === 200 && data.certificate && data.certificate.status === "revoked") showRevoked(data.certificate);
-      else if (result.status === 200 && data.certificate) showIssued(data.certificate);
+      else if (result.status === 200 && data.certificate) { showIssued(data.certificate); showAmendment(data.amendment, data.certificate); }
       else if (result.status === 404) GS.say(status, "This token is not recognised.", "error");
       else GS.say(status, GS.fallbackMessage(result, "The record could not be loaded.") + " Reload to try again.", "error");
     });
@@ -223,6 +234,15 @@
 
   GS.$("p-print").addEventListener("click", function () { window.print(); });
 
+  // The token never goes to Stripe: this tab keeps it until the checkout sends the holder back.
+  GS.$("p-amend-buy").addEventListener("click", function () {
+    try { sessionStorage.gs_amend = token; } catch (e) { /* storage may be disabled */ }
+    GS.api("POST", "/api/cert/amendment", { token: token }).then(function (result) {
+      if (result.status === 201) location.assign(result.data.checkout_url);
+      else GS.say(GS.$("p-amend"), GS.fallbackMessage(result, "Checkout failed."), "error");
+    });
+  });
+
   tokenForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var typed = GS.normalizeToken(GS.$("p-token").value);
@@ -232,7 +252,12 @@
 
   function start() {
     ["p-issued", "p-not-issued", "p-revoked"].forEach(function (id) { GS.$(id).hidden = true; });
+    amend = new URLSearchParams(location.search).get("amendment");
     token = GS.readTokenParams().token;
+    if (amend) {
+      try { token = token || GS.normalizeToken(sessionStorage.gs_amend); sessionStorage.gs_amend = ""; } catch (e) { /* none */ }
+      if (token) history.replaceState(null, "", "/p/#" + token);
+    }
     issued = GS.normalizeRecordId(new URLSearchParams(location.hash.slice(1)).get("issued"));
     tokenForm.hidden = !!token;
     if (token) load();

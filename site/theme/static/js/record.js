@@ -70,6 +70,14 @@
       row("Cognitive core at inception", rec.cognitive_core);
       row("Custodian", bar());
       row("Submissions", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
+      // A paid amendment makes a new version; earlier ones stay at ?version=N.
+      if (rec.version > 1 || rec.latest_version > rec.version) {
+        row("Status", (rec.latest_version > rec.version ? "SUPERSEDED" : "AMENDED") + ", version " + rec.version +
+          (rec.amended_at ? ", " + GS.formatUTC(rec.amended_at) : ""));
+      }
+      (rec.history || []).forEach(function (h) {
+        row("Version " + h.version, GS.formatUTC(h.date) + (h.version > 1 ? ", changed: " + (h.changed.join(", ") || "no public field") : ""));
+      });
       machineLines(rec.record_hash, url);
     }
     status.hidden = true;
@@ -129,7 +137,8 @@
     GS.say(status, "Enter a record id below to look it up.", "");
     return;
   }
-  GS.api("GET", "/api/cert/lookup?id=" + encodeURIComponent(id)).then(function (result) {
+  var version = new URLSearchParams(location.search).get("version");
+  GS.api("GET", "/api/cert/lookup?id=" + encodeURIComponent(id) + (version ? "&version=" + encodeURIComponent(version) : "")).then(function (result) {
     if (result.status === 200 && result.data.public_id) {
       var url = showRecord(result.data);
       wireActions(url);

@@ -159,7 +159,7 @@
     GS.text($("reg-title"), "Edit birth certificate");
     GS.text(submit, "Save changes");
     GS.text($("submit-note"), data.edits_used + " of " + data.max_submissions + " submissions used, " + data.edits_left + " left.");
-    GS.say(statusBox, "Corrections are open until " + until + "; then the record is permanent." +
+    GS.say(statusBox, data.amendment ? data.message : "Corrections are open until " + until + "; then the record is permanent." +
       (data.lock_agent_edits ? " Agent edits are locked by the holder." : ""), "");
     submit.disabled = false;
   }
