@@ -224,7 +224,7 @@ def _correct(
             amendment = amendments.locked_unused(cert)  # the holder's paid amendment opens a locked record once
         if amendment is None:
             _require_correctable(cert, now)
-        before = Certificate(**cert.__data__) if amendment is not None else None  # what the new version changed
+        before = Certificate(**cert.__data__)  # an amendment records what its version changed
         validation.check_combination(
             fields.get("cognitive_core_family", cert.cognitive_core_family),
             fields.get("cognitive_core_exact", cert.cognitive_core_exact),

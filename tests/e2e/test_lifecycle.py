@@ -51,7 +51,9 @@ def test_a_holder_buys_an_amendment_and_the_public_record_shows_it(page: Page, r
 
     # Back on the private page: the token came back from this tab's storage, never through Stripe.
     page.wait_for_url(f"{registry.url}/p/#{purchase.token}")
-    expect(page.locator("#p-amend")).to_have_text("Amendment paid: Edit details allows one more submission, as version 2.")
+    expect(page.locator("#p-amend")).to_have_text(
+        "Amendment paid: Edit details allows one more submission, as version 2."
+    )
     expect(page.get_by_role("button", name="Buy an amendment")).to_be_hidden()
     assert page.evaluate("sessionStorage.getItem('gs_amend')") == ""
 
