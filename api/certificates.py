@@ -505,9 +505,11 @@ def lookup(ctx: Context, raw_id, raw_version=None) -> Lookup:
             raise RegistryError("not_found", "No record with that id exists in the registry.")
         view = public_view(ctx, cert)
         ctx.public_views.put(key, view, started)
-    # The record can still change during its correction window; after it only a revocation can.
-    closed = view.closes_at is None or ctx.clock() > view.closes_at
-    return Lookup(view.record, 86400 if closed else 60, view)
+    # The record can still change during its correction window; after it only a paid amendment (api/amendments.py)
+    # can, so caches may keep it an hour; a revocation is final.
+    if view.closes_at is None:
+        return Lookup(view.record, 86400, view)
+    return Lookup(view.record, 3600 if ctx.clock() > view.closes_at else 60, view)
 
 
 # -- support ----------------------------------------------------------------------------------------------------

@@ -57,7 +57,8 @@ class View:
     record: dict
     body: bytes
     etag: str
-    closes_at: dt.datetime | None  # datetime after which only a revocation can change the record; None once revoked
+    closes_at: dt.datetime | None  # the end of the correction window (then only an amendment or a revocation
+    # changes the record); None once revoked
 
     @classmethod
     def of(cls, record: dict, closes_at) -> View:

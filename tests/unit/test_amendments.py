@@ -105,6 +105,8 @@ def test_a_paid_amendment_makes_version_2_with_a_public_history(client, locked, 
     assert first["record_hash"] == before["record_hash"] and first["public_url"] == before["public_url"]
     assert first["history"] == view["history"]
     assert lookup(client, public_id, version="2").json["agent_name"] == "Joule II"
+    assert lookup(client, public_id, version="1").headers["cache-control"] == "public, max-age=86400"  # never changes
+    assert lookup(client, public_id).headers["cache-control"] == "public, max-age=3600"  # can be amended again
     assert_error(lookup(client, public_id, version="3"), 404, "not_found")
     assert_error(lookup(client, public_id, version="x"), 400, "invalid_field", field="version")
 
