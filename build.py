@@ -10,12 +10,19 @@ match, so netlify.toml can cache /theme/* for a year while a changed file always
 lose their comments and indentation on the way; scripts are parsed and minified by calmjs.parse (an ES5 parser:
 the site's scripts are plain ES5, and a syntax error stops the build), with local names shortened, so every page
 with its assets stays within its byte budget (tests/unit/test_site_weight.py).
+
+Pages and scripts never type a rule's number or the id format: they write a placeholder, `{rule:NAME}` for a value
+of the export's "rules" (api/rules.py) or `{id:NAME}` for one of its "public_id" (api/public_id.py), and the build
+fills it in, escaped for HTML in pages and for a string literal in scripts (write it inside one). An unknown name
+stops the build. tests/unit/test_definition_literals.py keeps the literals out.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import html
+import json
 import logging
 import re
 import shutil
@@ -34,6 +41,26 @@ _BLOCK_BREAK = re.compile(
     r">\n\s*(?=</?(?:p|div|section|fieldset|form|ul|ol|li|dl|dt|dd|h[1-6]|main|header|footer|nav|article|details"
     r"|summary|head|body|optgroup|select|option|meta|link|script|title|legend)[\s>])"
 )
+
+
+_PLACEHOLDER = re.compile(r"\{(rule|id):([a-z_]+)\}")
+_GROUPS = {"rule": "rules", "id": "public_id"}
+
+
+def fill_placeholders(text: str, where: Path | str, *, script: bool = False) -> str:
+    """`{rule:NAME}` and `{id:NAME}` replaced by their values in api/definition.json (see the module docstring)."""
+    from api.definition import EXPORT_PATH
+
+    export = json.loads(EXPORT_PATH.read_text(encoding="utf-8"))
+
+    def value(match: re.Match) -> str:
+        group = export[_GROUPS[match.group(1)]]
+        if match.group(2) not in group:
+            raise SystemExit(f"{where}: unknown placeholder {match.group(0)}")
+        text = str(group[match.group(2)])
+        return json.dumps(text)[1:-1] if script else html.escape(text)
+
+    return _PLACEHOLDER.sub(value, text)
 
 
 def build(output: Path | str = DEFAULT_OUTPUT) -> Path:
@@ -106,14 +133,15 @@ def _fingerprint(output: Path) -> dict[str, str]:
         if path.suffix == ".css":
             data = _minify_css(_rewrite(data.decode("utf-8"), manifest, path)).encode("utf-8")
         elif path.suffix == ".js":
-            data = _minify_js(_rewrite(data.decode("utf-8"), manifest, path), path).encode("utf-8")
+            script = fill_placeholders(_rewrite(data.decode("utf-8"), manifest, path), path, script=True)
+            data = _minify_js(script, path).encode("utf-8")
         target = _hashed_name(path, data)
         target.write_bytes(data)
         path.unlink()
         manifest["/" + path.relative_to(output).as_posix()] = "/" + target.relative_to(output).as_posix()
     for page in output.rglob("*.html"):
-        html = _rewrite(page.read_text(encoding="utf-8"), manifest, page)
-        page.write_text(_BLOCK_BREAK.sub(">", re.sub(r"\n\s*\n", "\n", html)), encoding="utf-8")
+        text = fill_placeholders(_rewrite(page.read_text(encoding="utf-8"), manifest, page), page)
+        page.write_text(_BLOCK_BREAK.sub(">", re.sub(r"\n\s*\n", "\n", text)), encoding="utf-8")
     return manifest
 
 

@@ -4,8 +4,8 @@ The claim is an entry of the card's `capabilities.extensions` (A2A `AgentExtensi
 `required`, `params`) under the stable extension URI `EXTENSION_URI` (docs/agent-card-extension.md):
 
     {"uri": EXTENSION_URI, "description": "...", "required": false,
-     "params": {"registry": BASE_URL, "public_id": "GS-BC-A-26-1", "public_url": ".../r/GS-BC-A-26-1",
-                "credential_url": ".../api/cert/credential?id=GS-BC-A-26-1"}}
+     "params": {"registry": BASE_URL, "public_id": ID, "public_url": ".../r/ID",
+                "credential_url": ".../api/cert/credential?id=ID"}}
 
 `GET /api/cert/agent-card-extension?id=` (api/guidance.py) gives that entry, and the entry for an ERC-8004
 registration file's `registrations` list.

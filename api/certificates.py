@@ -45,7 +45,7 @@ from .purchases import claim_status, recovery_email, require_claimable
 from .states import CertificateStatus, ParentStatus, Source
 
 MAX_REVOKE_REASON = 500
-# A parent's private or register link: the token sits in the fragment (`#GSTK-...` or `#token=GSTK-...`).
+# A parent's private or register link: the token sits in the fragment (`#<token>` or `#token=<token>`).
 _PARENT_TOKEN_IN_URL = re.compile(
     r"(?:[?&#]token=|#)(" + re.escape(rules.TOKEN_PREFIX.rstrip("-")) + r"[-\s0-9A-Za-z]+)", re.IGNORECASE
 )

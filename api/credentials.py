@@ -32,6 +32,7 @@ from .context import Context, iso
 from .db import for_update, write_transaction
 from .errors import RegistryError
 from .models import Certificate, CredentialVersion, SigningKey, StatusList
+from .public_id import EXAMPLE as EXAMPLE_ID
 
 VC_CONTEXT = [verifier.VC_CONTEXT_V2]
 CREDENTIAL_TYPE = ["VerifiableCredential", "AgentBirthCertificate"]
@@ -183,7 +184,7 @@ def parse_version(raw) -> int | None:
 def stored_credential(ctx: Context, raw_id, raw_version=None) -> StoredCredential:
     """A certificate's credential: the latest version, or the one asked for."""
     if not isinstance(raw_id, str) or not raw_id.strip():
-        raise RegistryError("missing_id", "Give a public record id, e.g. GS-BC-H-26-1.")
+        raise RegistryError("missing_id", f"Give a public record id, e.g. {EXAMPLE_ID}.")
     wanted = parse_version(raw_version)
     cert = Certificate.with_public_id(raw_id).first()
     if cert is None:
@@ -280,7 +281,7 @@ class RecordImage:
 
 def record_image(ctx: Context, raw_id) -> RecordImage:
     if not isinstance(raw_id, str) or not raw_id.strip():
-        raise RegistryError("missing_id", "Give a public record id, e.g. GS-BC-H-26-1.")
+        raise RegistryError("missing_id", f"Give a public record id, e.g. {EXAMPLE_ID}.")
     cert = Certificate.with_public_id(raw_id).first()
     if cert is None:
         raise RegistryError("not_found", "No record with that id exists in the registry.")

@@ -1,8 +1,9 @@
 """Tokens, keyed hashes and encryption at rest.
 
-- A purchase token is `GSTK-` + 24 Crockford base32 characters: 120 random bits. Input is normalised:
-  case, spaces and hyphens are ignored, and the confusable letters I/L/O read as 1/1/0. An agent token (minted by
-  the holder for the agent, `api/delegation.py`) has the same form with the prefix `GSAT-`.
+- A purchase token is `TOKEN_PREFIX` + `TOKEN_BODY_LENGTH` Crockford base32 characters (api/rules.py): 120 random
+  bits. Input is normalised: case, spaces and hyphens are ignored, and the confusable letters I/L/O read as 1/1/0.
+  An agent token (minted by the holder for the agent, `api/delegation.py`) has the same form with the prefix
+  `AGENT_TOKEN_PREFIX`.
 - Tokens and emails are looked up by HMAC-SHA256 under `GHOSTSHELL_SECRET_KEY`, never by plain SHA-256,
   so a copied database cannot be brute-forced or linked across datasets without the key.
 - Emails, tokens awaiting their email, and queued messages are sealed with AES-256-GCM under

@@ -74,7 +74,9 @@ class Field:
     needs_letter: bool = False  # TEXT: must contain at least one letter
     stored_length: int | None = None  # REFERENCE: the column holds the resolved public id, not the input
     in_record_hash: bool = True  # part of the record the record hash seals (settings are not)
-    control: str = "text"  # the register form's control: text, date, select, checkbox, visibility, core
+    control: str = "text"  # the register form's control: text, date, select, checkbox, visibility, core, none
+    group: str = "agent"  # the register form's fieldset (GROUPS), or "" after them
+    example: str | bool | None = None  # the value the OpenAPI document's example submission gives
 
     @property
     def is_public(self) -> bool:
@@ -110,16 +112,18 @@ FIELDS: Final[tuple[Field, ...]] = (
         "Appears on the public record.",
         required=True,
         max_length=120,
+        example="Joule",
     ),
     Field(
         "declared_ontological_status",
         Kind.CHOICE,
         "Declared ontological status",
-        "What kind of being is this? The description of the chosen status appears here.",
+        "What kind of being is this?",
         required=True,
         max_length=40,
         choices="statuses",
         control="select",
+        example="Autonomous Agent",
     ),
     Field(
         "cognitive_core_family",
@@ -131,6 +135,7 @@ FIELDS: Final[tuple[Field, ...]] = (
         choices="families",
         public_path=("cognitive_core",),
         control="core",
+        example="Anthropic",
     ),
     Field(
         "cognitive_core_exact",
@@ -141,24 +146,27 @@ FIELDS: Final[tuple[Field, ...]] = (
         default="",
         public_path=("cognitive_core",),
         control="core",
+        example="Claude Opus 4.6",
     ),
     Field(
         "creator_label",
         Kind.TEXT,
         "Custodian",
-        "A company or a handle. Private: the public record shows a redaction bar.",
+        "A company or a handle; private, redacted on the public record.",
         max_length=120,
         default="",
         visibility=Visibility.PRIVATE,
         private_name="custodian",
+        example="Custodian Holdings",
     ),
     Field(
         "inception_date",
         Kind.DATE,
         "Inception date",
-        "The date the agent first ran. Not in the future.",
+        "The day the agent first ran; not in the future.",
         required=True,
         control="date",
+        example="2026-02-08",
     ),
     Field(
         "place_city",
@@ -169,6 +177,8 @@ FIELDS: Final[tuple[Field, ...]] = (
         visibility=Visibility.HOLDER,
         selector=Selector("show_city_public", shown_when=True),
         public_path=("location", "city"),
+        group="place",
+        example="Hobart",
     ),
     Field(
         "place_state",
@@ -179,16 +189,20 @@ FIELDS: Final[tuple[Field, ...]] = (
         visibility=Visibility.HOLDER,
         selector=Selector("hide_state_public", shown_when=False),
         public_path=("location", "state"),
+        group="place",
+        example="Tasmania",
     ),
     Field(
         "place_country",
         Kind.TEXT,
         "Country",
-        "The full country name, for example Australia.",
+        "Always public; city and state only when set to Public.",
         required=True,
         max_length=80,
         needs_letter=True,
         public_path=("location", "country"),
+        group="place",
+        example="Australia",
     ),
     Field(
         "show_city_public",
@@ -197,6 +211,8 @@ FIELDS: Final[tuple[Field, ...]] = (
         default=False,
         visibility=Visibility.PRIVATE,
         control="visibility",
+        group="place",
+        example=False,
     ),
     Field(
         "hide_state_public",
@@ -205,16 +221,20 @@ FIELDS: Final[tuple[Field, ...]] = (
         default=True,
         visibility=Visibility.PRIVATE,
         control="visibility",
+        group="place",
+        example=True,
     ),
     Field(
         "listed",
         Kind.BOOLEAN,
         "List this record in the directory",
-        "Listed records can be found by name in the registry; any record can be found by its id.",
+        "Listed records can be found by name; every record by its id.",
         default=False,
         visibility=Visibility.PRIVATE,
         in_record_hash=False,
         control="checkbox",
+        group="",
+        example=False,
     ),
     Field(
         "parent_record",
@@ -225,6 +245,7 @@ FIELDS: Final[tuple[Field, ...]] = (
         stored_length=60,
         visibility=Visibility.PRIVATE,
         control="none",
+        group="",
     ),
 )
 
@@ -236,6 +257,9 @@ COMPOSITES: Final[tuple[Composite, ...]] = (
         "The family without spaces (except Undisclosed and Prefer not to say), then /exact when given.",
     ),
 )
+
+# The register form's fieldsets, in order: key -> legend.
+GROUPS: Final[Mapping[str, str]] = {"agent": "The agent", "place": "Place of inception"}
 
 BY_NAME: Final[Mapping[str, Field]] = {field.name: field for field in FIELDS}
 NAMES: Final[tuple[str, ...]] = tuple(BY_NAME)
@@ -284,9 +308,11 @@ def export() -> dict[str, object]:
                 "public_path": list(field.path) if field.is_public else None,
                 "choices": list(choices(field)) or None,
                 "control": field.control,
+                "group": field.group,
             }
             for field in FIELDS
         ],
+        "groups": [{"key": key, "legend": legend} for key, legend in GROUPS.items()],
         "rules": rules.export(),
         "public_id": public_id.export(),
         "earliest_inception": EARLIEST_INCEPTION.isoformat(),

@@ -1,10 +1,12 @@
 """Delegation: the holder's purchase token and the agent tokens it mints. Which credential acts decides who acted.
 
 Rules kept here (docs/api.md, "Tokens and delegation"):
-- The purchase token (`GSTK-…`) is the holder's. Everything done with it is recorded as the holder's (`human`).
-- The holder may mint an agent token (`GSAT-…`, 120 random bits, stored only as a keyed hash like the purchase
-  token) and give it to the agent. At most one agent token per purchase is active: minting another revokes the
-  previous one, and the holder may revoke it outright. Support's token rotation revokes it too.
+- The purchase token (prefix `rules.TOKEN_PREFIX`) is the holder's. Everything done with it is recorded as the
+  holder's (`human`).
+- The holder may mint an agent token (prefix `rules.AGENT_TOKEN_PREFIX`, 120 random bits, stored only as a keyed
+  hash like the purchase token) and give it to the agent. At most one agent token per purchase is active:
+  minting another revokes the previous one, and the holder may revoke it outright. Support's token rotation
+  revokes it too.
 - An agent token can make the first submission and corrections, always recorded as the agent's (`agent`), so the
   public id's letter (`A`/`H`) follows the credential that made the first submission, never a form field.
 - An agent token cannot lock or unlock agent edits, mint or revoke agent tokens, read the holder's private record,

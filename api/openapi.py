@@ -1,11 +1,20 @@
 """The OpenAPI 3.1 document for `/api/openapi.json`. A unit test keeps it in step with the app's routes:
-a route added to `api/app.py` must be described here, and the reverse."""
+a route added to `api/app.py` must be described here, and the reverse.
+
+The certificate's schemas are derived from the definition (api/definition.py), field by field: the submission
+(`Submission`; `FirstSubmission` adds what an issuing submission requires) with each field's limits, choices (from
+api/catalogue.json), description and an example, and the records as the API answers them (`PublicRecord`,
+`RevokedRecord`, `PrivateRecord`), each field at its place. tests/unit/test_definition.py walks the definition
+against them."""
 
 from __future__ import annotations
 
-from . import catalogue, definition, rules
+from typing import Any
+
+from . import definition, public_id, rules
 from .credentials import MAX_VERSION
-from .states import SUBMISSION_SOURCES
+from .definition import Field, Kind, Visibility
+from .states import SUBMISSION_SOURCES, CertificateStatus
 from .validation import BOOLEAN_WORDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -16,14 +25,24 @@ def _answer(description: str, schema: dict | None = None) -> dict:
     return {"description": description, "content": content}
 
 
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def _errors(*statuses: int) -> dict:
     return {str(status): _answer("Error", ERROR) for status in statuses}
 
 
-def _body(properties: dict, required: list[str], *, form: dict | None = None) -> dict:
-    """The same fields as JSON or as a form; in a form every value is text, so a boolean is one of its words."""
-    schema = {"type": "object", "properties": properties, "required": required}
-    form_properties = {name: FORM_BOOLEAN if prop == BOOLEAN else prop for name, prop in properties.items()}
+def _body(properties: dict, required: list[str], *, form: dict | None = None, ref: str | None = None) -> dict:
+    """The same fields as JSON or as a form; in a form every value is text, so a boolean is one of its words.
+    `ref`: the JSON schema is that component (made from the same properties)."""
+    schema: dict[str, Any] = _ref(ref) if ref else {"type": "object", "properties": properties}
+    if not ref:
+        schema["required"] = required
+    form_properties = {
+        name: {**FORM_BOOLEAN, **_described(prop)} if prop.get("anyOf") == BOOLEAN["anyOf"] else prop
+        for name, prop in properties.items()
+    }
     form_schema = form or {"type": "object", "properties": form_properties, "required": required}
     return {
         "required": True,
@@ -92,37 +111,156 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _field(name: str) -> dict:
-    field = next(f for f in definition.FIELDS if f.name == name)
-    return _text(field.max_length or 300, required=field.required, letter=name == "place_country")
+def _described(schema: dict) -> dict:
+    return {"description": schema["description"]} if "description" in schema else {}
+
+
+def _visibility(field: Field) -> str:
+    if field.visibility is Visibility.PUBLIC:
+        return "Public."
+    if field.selector is not None:
+        return f"Public only when {field.selector.field} is {str(field.selector.shown_when).lower()}."
+    return "Private: never on the public record."
+
+
+def _description(field: Field) -> str:
+    parts = [field.label + ".", field.hint, _visibility(field)]
+    if field.kind is Kind.DATE:
+        parts.append(f"Not before {definition.EARLIEST_INCEPTION.isoformat()} nor after today (UTC).")
+    if not field.required and field.default is not None:
+        parts.append(f"Default on a first submission: {field.default!r}.")
+    return " ".join(part for part in parts if part)
+
+
+def submitted(field: Field) -> dict[str, Any]:
+    """A field as a submission carries it: what validation (api/validation.py) accepts."""
+    schema: dict[str, Any]
+    if field.kind is Kind.BOOLEAN:
+        schema = {**BOOLEAN}
+    elif field.kind is Kind.CHOICE:
+        # Any case is accepted; an optional one may also be sent empty (its default).
+        schema = {"type": "string", "enum": [*definition.choices(field), *([] if field.required else [""])]}
+        if field.max_length:
+            schema["maxLength"] = field.max_length
+    elif field.kind is Kind.DATE:
+        schema = {"type": "string", "format": "date"}
+    else:
+        schema = _text(field.max_length or 0, required=field.required, letter=field.needs_letter)
+    schema["description"] = _description(field)
+    return schema
+
+
+def recorded(field: Field, *, nullable: bool) -> dict[str, Any]:
+    """A field's value as a record shows it (api/records.py): dates as YYYY-MM-DD, choices in their spelling."""
+    kind = {Kind.BOOLEAN: "boolean", Kind.DATE: "string", Kind.CHOICE: "string"}.get(field.kind, "string")
+    schema: dict[str, Any] = {"type": [kind, "null"] if nullable else kind, "description": _description(field)}
+    if field.kind is Kind.DATE:
+        schema["format"] = "date"
+    if definition.choices(field):
+        schema["enum"] = [*definition.choices(field), *([None] if nullable else [])]
+    return schema
+
+
+def _place(target: dict[str, Any], path: tuple[str, ...], schema: dict[str, Any]) -> None:
+    for part in path[:-1]:
+        target = target["properties"].setdefault(part, {"type": "object", "properties": {}, "required": []})
+    target["properties"][path[-1]] = schema
+    target["required"].append(path[-1])
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+DATE_TIME = {"type": "string", "format": "date-time"}
+RECORD_ID = {"type": "string", "pattern": public_id.PATTERN}
+SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def public_record_schema() -> dict[str, Any]:
+    """The public view (`records.public_view`): every public field at its path, composites by name; a holder's-choice
+    field may be withheld (null, with its `_withheld` flag). No private field is named."""
+    schema = _object(
+        {
+            "status": {"type": "string", "enum": [str(status) for status in CertificateStatus]},
+            "public_id": RECORD_ID,
+            "registration_date": DATE_TIME,
+        }
+    )
+    for field in definition.public_fields():
+        composite = definition.composite_of(field)
+        if composite is not None:
+            if composite.name not in schema["properties"]:
+                _place(schema, (composite.name,), {"type": "string", "description": composite.description})
+            continue
+        holder = field.visibility is Visibility.HOLDER
+        _place(schema, field.path, recorded(field, nullable=holder))
+        if holder:
+            _place(schema, (*field.path[:-1], field.path[-1] + "_withheld"), {"type": "boolean"})
+    for name, value in {
+        "amendments": _object({source: {"type": "integer"} for source in ("human", "agent", "total")}),
+        "corrections_close_at": DATE_TIME,
+        "record_hash": SHA256,
+        "public_fingerprint": SHA256,
+        "public_url": STRING,
+    }.items():
+        _place(schema, (name,), value)
+    schema["examples"] = [_public_example()]
+    return schema
+
+
+def _public_example() -> dict[str, Any]:
+    example: dict[str, Any] = {"status": "active", "public_id": public_id.EXAMPLE}
+    for field in definition.public_fields():
+        composite = definition.composite_of(field)
+        fields = composite.fields if composite else (field.name,)
+        values = [definition.BY_NAME[name].example for name in fields]
+        if composite is not None and all(isinstance(value, str) for value in values):
+            example[composite.name] = composite.render(*values)
+        elif composite is None and field.example is not None and field.visibility is Visibility.PUBLIC:
+            target = example
+            for part in field.path[:-1]:
+                target = target.setdefault(part, {})
+            target[field.path[-1]] = field.example
+    return example
+
+
+REVOKED_RECORD = _object(
+    {
+        "public_id": RECORD_ID,
+        "status": {"type": "string", "const": str(CertificateStatus.REVOKED)},
+        "revoked_at": DATE_TIME,
+        "public_url": STRING,
+    }
+)
+
+
+def private_record_schema() -> dict[str, Any]:
+    """The holder's record (`records.private_view`): the public view and every field under its view name."""
+    return _object(
+        {field.view_name: recorded(field, nullable=field.kind is Kind.REFERENCE) for field in definition.FIELDS}
+    )
 
 
 CERTIFICATE_FIELDS = {
     "token": TOKEN,
     "edit_source": {"type": "string", "enum": [str(source) for source in SUBMISSION_SOURCES]},
     "agent_handle": _text(80),
-    "agent_name": _field("agent_name"),
-    "declared_ontological_status": {"type": "string", "enum": list(catalogue.STATUSES)},
-    "cognitive_core_family": {"type": "string", "enum": ["", *catalogue.FAMILIES]},
-    "cognitive_core_exact": _field("cognitive_core_exact"),
-    "creator_label": _field("creator_label"),
-    "inception_date": {"type": "string", "format": "date", "description": "Not before 1900-01-01 nor after today."},
-    "place_city": _field("place_city"),
-    "place_state": _field("place_state"),
-    "place_country": _field("place_country"),
-    "show_city_public": BOOLEAN,
-    "hide_state_public": BOOLEAN,
-    "listed": BOOLEAN,
-    "parent_record": _field("parent_record"),
+    **{field.name: submitted(field) for field in definition.FIELDS},
 }
-# Enumerated fields carry their allowed values, from the definition (an optional one may also be sent empty).
-CERTIFICATE_FIELDS.update(
-    {
-        field.name: {"type": "string", "enum": [*definition.choices(field), *([] if field.required else [""])]}
-        for field in definition.FIELDS
-        if definition.choices(field)
-    }
-)
+EXAMPLE_TOKEN = rules.TOKEN_PREFIX + rules.TOKEN_ALPHABET[-rules.TOKEN_BODY_LENGTH :]
+SUBMISSION = {
+    "type": "object",
+    "description": "A first submission issues the certificate (FirstSubmission: its required fields); a correction "
+    "sends the token and any fields it changes.",
+    "properties": CERTIFICATE_FIELDS,
+    "required": ["token"],
+    "examples": [{"token": EXAMPLE_TOKEN, **{f.name: f.example for f in definition.FIELDS if f.example is not None}}],
+}
+FIRST_SUBMISSION = {
+    "allOf": [_ref("Submission")],
+    "required": ["token", *(field.name for field in definition.FIELDS if field.required)],
+}
 
 PATHS = {
     "/api/health": {
@@ -201,7 +339,7 @@ PATHS = {
         "post": {
             "summary": "Issue a certificate (first submission) or correct it",
             "parameters": [IDEMPOTENCY_KEY],
-            "requestBody": _body(CERTIFICATE_FIELDS, ["token"]),
+            "requestBody": _body(CERTIFICATE_FIELDS, ["token"], ref="Submission"),
             "responses": {
                 "201": _answer("Issued"),
                 "200": _answer("Corrected"),
@@ -275,7 +413,13 @@ PATHS = {
                 {"name": "id", "in": "query", "required": True, "schema": NOT_BLANK},
                 {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}},
             ],
-            "responses": {"200": _answer("Public record"), **_errors(400, 404, 410, 429)},
+            "responses": {
+                "200": _answer(
+                    "Public record (a revoked one: its stub)",
+                    {"anyOf": [_ref("PublicRecord"), _ref("RevokedRecord")]},
+                ),
+                **_errors(400, 404, 410, 429),
+            },
         }
     },
     "/api/cert/amendment": {
@@ -299,7 +443,13 @@ PATHS = {
             "summary": "The holder's full record (session_id: an amendment checkout the holder is back from)",
             "security": BEARER,
             "parameters": [{"name": "session_id", "in": "query", "schema": {"type": "string", "maxLength": 255}}],
-            "responses": {"200": _answer("Private record"), **_errors(400, 401, 403, 404, 409, 429, 502)},
+            "responses": {
+                "200": _answer(
+                    "The holder's page: `certificate` once issued",
+                    {"type": "object", "properties": {"certificate": _ref("PrivateRecord")}},
+                ),
+                **_errors(400, 401, 403, 404, 409, 429, 502),
+            },
         }
     },
     "/api/registry/search": {
@@ -488,10 +638,19 @@ def build_document() -> dict:
                     "type": "object",
                     "required": ["error", "message"],
                     "properties": {"error": STRING, "message": STRING, "field": STRING},
-                }
+                },
+                "Submission": SUBMISSION,
+                "FirstSubmission": FIRST_SUBMISSION,
+                "PublicRecord": public_record_schema(),
+                "RevokedRecord": REVOKED_RECORD,
+                "PrivateRecord": private_record_schema(),
             },
             "securitySchemes": {
-                "bearerToken": {"type": "http", "scheme": "bearer", "description": "A GSTK- purchase token"},
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": f"A {rules.TOKEN_PREFIX} purchase token",
+                },
                 "opsSecret": {"type": "http", "scheme": "bearer", "description": "OPS_SECRET"},
             },
         },

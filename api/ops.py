@@ -1,6 +1,6 @@
 """Operational figures: the email and checkout summary behind `/api/ops/email-summary` and `ops health`.
 
-Every figure covers the last 24 hours except `pending_form_completion` and `stuck`, which describe the present.
+Every figure covers the last day (`WINDOW`) except `pending_form_completion` and `stuck`, which describe the present.
 No figure names an email address or a token.
 """
 
@@ -16,6 +16,7 @@ from .states import OutboxStatus, PurchaseStatus
 # A message is stuck when it is this late: queued past its due time, or claimed past its claim's lapse (no sender
 # is running, or none can reach the database or the provider). Minutes, so a morning check is not an hour late.
 STUCK_AFTER = dt.timedelta(minutes=5)
+WINDOW = dt.timedelta(days=1)
 UNSENT = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 EMAIL_KINDS = {
     "completion_email": "private_link",
@@ -29,7 +30,7 @@ EMAIL_KINDS = {
 
 def email_summary(ctx: Context) -> dict:
     now = ctx.clock()
-    since = now - dt.timedelta(hours=24)
+    since = now - WINDOW
     summary = {
         "since_24h": iso(since),
         "new_checkouts": Purchase.select().where(Purchase.created_at >= since, Purchase.is_test == False).count(),  # noqa: E712

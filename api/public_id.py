@@ -84,12 +84,18 @@ def search_key(query: str) -> str | None:
     return None
 
 
+# The example every text and message shows (GS-BC-H-26-1), and one an agent registered.
+EXAMPLE: Final = "-".join((REGISTRY, KIND, SOURCE_LETTERS["human"], "26", "1"))
+EXAMPLE_AGENT: Final = "-".join((REGISTRY, KIND, SOURCE_LETTERS["agent"], "26", "H"))
+
+
 def export() -> dict[str, object]:
     """The id format for the site build (JavaScript regular expressions accept these patterns as written)."""
     return {
         "pattern": PATTERN,
         "key_pattern": KEY_PATTERN,
         "prefix": f"{REGISTRY}-{KIND}-",
-        "example": format_id("human", 2026, 1),
+        "example": EXAMPLE,
+        "example_agent": EXAMPLE_AGENT,
         "max_length": MAX_LENGTH,
     }

@@ -329,7 +329,7 @@ def resolve_token(ctx: Context, raw_token) -> Purchase:
     if token is None:
         raise RegistryError(
             "invalid_token",
-            "That is not a GhostShell purchase token (GSTK-...).",
+            f"That is not a GhostShell purchase token ({rules.TOKEN_PREFIX}...).",
             headers={"WWW-Authenticate": 'Bearer realm="ghostshell", error="invalid_token"'},
         )
     purchase = BY_TOKEN_HASH.first(ctx.keyring.token_hash(token))

@@ -64,6 +64,8 @@ def export() -> dict[str, object]:
         "token_body_length": TOKEN_BODY_LENGTH,
         "max_email_length": MAX_EMAIL_LENGTH,
         "email_pattern": EMAIL_PATTERN.pattern,
+        "replace_link_hours": REPLACE_LINK_HOURS,
+        "retention_days": RETENTION_DAYS,
     }
 
 

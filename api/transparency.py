@@ -34,6 +34,7 @@ from .context import iso
 from .db import for_update
 from .errors import RegistryError
 from .models import Certificate, LogEntry, LogHead, LogNode, SigningKey
+from .public_id import EXAMPLE as EXAMPLE_ID
 from .tlog import merkle, note, tiles
 from .verifier import credential_hash, public_key_from_multikey
 
@@ -267,7 +268,7 @@ def consistency_answer(raw_first, raw_second) -> dict:
 def record_answer(base_url: str, signing_keys, raw_id) -> dict:
     """A record's leaves, each with its inclusion proof against the latest signed checkpoint."""
     if not isinstance(raw_id, str) or not raw_id.strip():
-        raise RegistryError("missing_id", "Give a public record id, e.g. GS-BC-H-26-1.")
+        raise RegistryError("missing_id", f"Give a public record id, e.g. {EXAMPLE_ID}.")
     cert = Certificate.with_public_id(raw_id).first()
     if cert is None:
         raise RegistryError("not_found", "No record with that id exists in the registry.")

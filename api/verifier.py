@@ -7,7 +7,7 @@ the server writes with api/tlog/ (C2SP signed-note and tlog-checkpoint, RFC 9162
 each against the other.
 
     python -m api verify FILE [--key z6Mk...]... [--did-document FILE] [--status-list FILE]...
-    python -m api verify --id GS-BC-H-26-1 --base https://registry.example
+    python -m api verify --id PUBLIC_ID --base https://registry.example
     python -m api verify FILE --key z6Mk... --checkpoint CHECKPOINT --inclusion-proof PROOF.json   # and in the log
 
 Exit status: 0 the credential is valid, 1 it is not (bad signature, unknown or out-of-period key, revoked,
@@ -664,7 +664,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--key", action="append", metavar="z6Mk...", help="a trusted issuer key (Multikey)")
     parser.add_argument("--did-document", metavar="FILE", help="the issuer's DID document (keys and their periods)")
     parser.add_argument("--status-list", action="append", metavar="FILE", help="a status list credential")
-    parser.add_argument("--id", help="online: the public record id, e.g. GS-BC-H-26-1")
+    parser.add_argument("--id", help="online: the public record id")
     parser.add_argument("--version", type=int, help="online: a credential version (default: the latest)")
     parser.add_argument("--base", help="online: the registry's URL, e.g. https://registry.example")
     parser.add_argument(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import falcon
 
-from .. import certificates, links, share
+from .. import certificates, links, public_id, share
 from ..errors import RegistryError
 from .common import Resource
 
@@ -18,7 +18,7 @@ class RecordPage(Resource):
     def __init__(self, ctx, limiter, site_dir):
         super().__init__(ctx, limiter)
         self._shell = share.RecordShell(site_dir)
-        self._headers = share.site_headers("/r/GS-BC-H-26-1")  # the same rules for every /r/<id>
+        self._headers = share.site_headers("/r/" + public_id.EXAMPLE)  # the same rules for every /r/<id>
 
     def on_get(self, req, resp, public_id):
         shell = self._shell.html()

@@ -11,6 +11,8 @@
   point build it; `make_client(**config_changes)`: one on a changed configuration.
 - `sender`, `deliver_mail`: that registry's outbox sender, and the messages it delivered to the Resend double.
 - `paid_token`: a paid, unused token; `issued`: a certificate issued through the domain, `(token, Certificate)`.
+- `built_site`: the static site built once for the session (`build.build`); tests that change files in their build
+  make their own.
 Helpers that are not fixtures (a valid submission, HTTP shortcuts, signed events) are in `support.py`.
 """
 
@@ -210,3 +212,11 @@ def checkout(client, stripe_double):
         return Purchase.get(Purchase.stripe_session_id == session_id), stripe_double.get_session(session_id)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The site as `python build.py` builds it, once per session: read it, never change it."""
+    import build
+
+    return build.build(tmp_path_factory.mktemp("built-site") / "output")

@@ -93,7 +93,8 @@ def test_the_pages_move_the_token_into_the_fragment():
     """The script side of the rewrites (common.js readTokenParams), run in V8 with a stand-in location."""
     from py_mini_racer import MiniRacer
 
-    source = (Path(build.__file__).parent / "site/theme/static/js/common.js").read_text(encoding="utf-8")
+    path = Path(build.__file__).parent / "site/theme/static/js/common.js"
+    source = build.fill_placeholders(path.read_text(encoding="utf-8"), path, script=True)  # the rules, as built
     ctx = MiniRacer()
     ctx.eval(URL_SEARCH_PARAMS)  # V8 alone has no URLSearchParams: a minimal one, enough for these links
     ctx.eval(

@@ -2,8 +2,10 @@
 "use strict";
 
 var GS = (function () {
-  // s: [the last request body sent, its Idempotency-Key] (api below)
-  var CROCKFORD = /^GS(TK|AT)[0-9A-HJKMNP-TV-Z]{24}$/, s = [];
+  // s: [the last request body sent, its Idempotency-Key] (api below). The token form is the rules' (build.py fills
+  // them in): the holder's or the agent's prefix, then the Crockford base32 body.
+  var TK = "{rule:token_prefix}", AT = "{rule:agent_token_prefix}", head = TK.length - 1, s = [];
+  var CROCKFORD = new RegExp("^(" + TK.slice(0, head) + "|" + AT.slice(0, head) + ")[{rule:token_alphabet}]{{rule:token_body_length}}$");
 
   function $(id) { return document.getElementById(id); }
 
@@ -16,17 +18,17 @@ var GS = (function () {
     return el;
   }
 
-  /* "gstk-7k3m 9qx2..." -> "GSTK-7K3M9QX2VD4N8PRT6WHJ0BCY", or an agent token "GSAT-...", or null.
+  /* Any case, spaces and hyphens anywhere, I/L/O for 1/1/0 -> the canonical purchase or agent token, or null.
    * normalizeToken accepts the holder's only. */
   function normalizeCredential(raw) {
     var s = String(raw || "").toUpperCase().replace(/[\s-]+/g, "")
       .replace(/[IL]/g, "1").replace(/O/g, "0");
-    return CROCKFORD.test(s) ? s.slice(0, 4) + "-" + s.slice(4) : null;
+    return CROCKFORD.test(s) ? s.slice(0, head) + "-" + s.slice(head) : null;
   }
 
   function normalizeToken(raw) {
     var token = normalizeCredential(raw);
-    return token && token.indexOf("GSTK") === 0 ? token : null;
+    return token && token.indexOf(TK) === 0 ? token : null;
   }
 
   /* decodeURIComponent that never throws: a damaged link is read as typed, and the API then says what is wrong. */
@@ -38,8 +40,8 @@ var GS = (function () {
     }
   }
 
-  /* Reads "#GSTK-..." or "#token=...&by=agent". Old links carry the token in the query (?token=, ?t=) or the path
-   * (/p/GSTK-..., /p/GSTK-.../download, /register/GSTK-..., /cert/<id>/download?t=; netlify.toml answers those
+  /* Reads "#<token>" or "#token=...&by=agent". Old links carry the token in the query (?token=, ?t=) or the path
+   * (/p/<token>, /p/<token>/download, /register/<token>, /cert/<id>/download?t=; netlify.toml answers those
    * with this page): it moves into the fragment at once and the address becomes today's page. */
   function readTokenParams() {
     var hash = location.hash.replace(/^#/, "");
@@ -47,7 +49,7 @@ var GS = (function () {
     var query = new URLSearchParams(location.search);
     var raw = params.get("token") || (hash.indexOf("=") < 0 ? decode(hash) : "");
     var by = params.get("by") || query.get("by") || "";
-    var old = query.get("token") || query.get("t") || (location.pathname.match(/\/(GSTK[^/]*)/i) || [])[1];
+    var old = query.get("token") || query.get("t") || (location.pathname.match(new RegExp("/(" + TK.slice(0, head) + "[^/]*)", "i")) || [])[1];
     if (!raw && old) {
       raw = decode(old);
       ["token", "t", "by"].forEach(function (name) { query.delete(name); });
@@ -109,14 +111,14 @@ var GS = (function () {
 
   function formatDate(iso) { return iso ? String(iso).slice(0, 10) : ""; }
 
-  /* "gs bc h 26 1" -> "GS-BC-H-26-1": spaces, dots and underscores become the id's own hyphens, so the address
+  /* An id typed with spaces ("gs bc h 26 1") gets the canonical hyphens: spaces, dots and underscores become the id's own hyphens, so the address
    * is the canonical one at once; ids typed without separators are made canonical by the record page. */
   function normalizeRecordId(raw) {
     return String(raw || "").trim().toUpperCase().replace(/[\s._-]+/g, "-").replace(/^-|-$/g, "");
   }
 
   return {
-    $: $, text: text, node: node, normalizeToken: normalizeToken,
+    $: $, text: text, node: node, normalizeToken: normalizeToken, AT: AT,
     normalizeCredential: normalizeCredential, readTokenParams: readTokenParams,
     api: api, say: say, fallbackMessage: fallbackMessage, formatUTC: formatUTC, formatDate: formatDate,
     normalizeRecordId: normalizeRecordId, decode: decode

@@ -54,9 +54,9 @@
         "listed values), and cognitive core at inception (company and model, or Prefer not to say).",
       "",
       "Ask your human for any detail you do not know, one question at a time. " +
-        "When the submission succeeds, report the public certificate id (GS-BC-...).",
+        "When the submission succeeds, report the public certificate id ({id:prefix}...).",
       "",
-      "The agent token is private. It can submit the certificate and, for 24 hours after the first submission, " +
+      "The agent token is private. It can submit the certificate and, for {rule:correction_window_hours} hours after the first submission, " +
         "correct it, until the holder locks agent edits or revokes it. Do not post it publicly."
     ].join("\n");
   }
@@ -66,7 +66,7 @@
     return (to ? "To: " + to + "\n" : "") +
       "Subject: GhostShell certificate registration — action needed\n\n" +
       "A GhostShell Registry birth certificate has been purchased for you. " +
-      "Please register within 7 days of payment, using the instructions below.\n\n" + promptText(agent) + "\n";
+      "Please register within {rule:claim_window_days} days of payment, using the instructions below.\n\n" + promptText(agent) + "\n";
   }
 
   function showAgent(agentToken, agentUrl) {
@@ -155,7 +155,7 @@
     var token = GS.normalizeToken(input.value);
     if (!token) {
       input.setAttribute("aria-invalid", "true");
-      GS.text(tokenError, "This is not a token. A token is GSTK- followed by 24 letters and digits.");
+      GS.text(tokenError, "This is not a token. A token is {rule:token_prefix} followed by {rule:token_body_length} letters and digits.");
       tokenError.hidden = false;
       links.hidden = send.hidden = true;
       return;

@@ -100,7 +100,7 @@
     GS.text(GS.$("p-hash-input"), c.record_hash_input);
 
     GS.text(GS.$("p-edits"), "Edits remaining: " + (c.edits_left != null ? c.edits_left : 0) + " of " +
-      (c.max_submissions != null ? c.max_submissions : 5) + " submissions.");
+      c.max_submissions + " submissions.");
     if (c.locked) {
       GS.text(GS.$("p-window"), c.lock_reason === "cap_reached"
         ? "Locked: every allowed submission has been used."
@@ -178,7 +178,7 @@
         " remaining (until " + GS.formatUTC(d.claim_deadline) + ").");
       link.href = "/register/#token=" + encodeURIComponent(token) + "&by=human";
     } else {
-      GS.text(GS.$("p-claim"), "Initial submission window: closed. The 7-day window has expired.");
+      GS.text(GS.$("p-claim"), "Initial submission window: closed. The {rule:claim_window_days}-day window has expired.");
       link.hidden = true;
     }
     status.hidden = true;
@@ -246,7 +246,7 @@
   tokenForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var typed = GS.normalizeToken(GS.$("p-token").value);
-    if (!typed) { GS.say(status, "This is not a valid token. A token is GSTK- followed by 24 letters and digits.", "error"); return; }
+    if (!typed) { GS.say(status, "This is not a valid token. A token is {rule:token_prefix} followed by {rule:token_body_length} letters and digits.", "error"); return; }
     location.hash = typed;
   });
 

@@ -1,19 +1,24 @@
 /* Register page: token-status decides new / edit / locked; the form posts JSON to redeem-token and
- * server errors appear next to their field. The cognitive-core mapping is in core-mapping.js; the
- * catalogue is read back from the company options rendered at build time (their data-models). */
+ * server errors appear next to their field. The record's controls are the ones the build rendered from the
+ * definition (every named control but the token's three), so a field added there is posted and prefilled here
+ * without a change. The cognitive-core mapping is in core-mapping.js; the catalogue is read back from the company
+ * options rendered at build time (their data-models). */
 "use strict";
 
 (function () {
   var $ = GS.$;
   var form = $("register-form"), statusBox = $("reg-status"), submitBox = $("submit-status"), submit = $("submit");
   var tokenInput = $("token"), editSource = $("edit_source"), statusSelect = $("declared_ontological_status");
-  var statusHint = $("status-hint"), company = $("cognitive_core_company"), model = $("cognitive_core_model");
-  var other = $("cognitive_core_other"), listed = $("listed");
-  var TEXT_FIELDS = ["agent_name", "creator_label", "inception_date", "place_city", "place_state", "place_country"];
+  var statusHint = $(statusSelect.id + "-hint"), company = $("cognitive_core_company"), model = $("cognitive_core_model");
+  var other = $("cognitive_core_other"), born = $("inception_date");
   var defaultHint = statusHint.textContent;
+  // The record's controls: checkboxes post true or false, the rest their trimmed text (a visibility select: 1 or 0).
+  var fields = Array.prototype.filter.call(form.querySelectorAll("[name]"), function (c) {
+    return ["token", "edit_source", "agent_handle"].indexOf(c.name) < 0;
+  });
   var MESSAGES = {
     missing_token: "No purchase token. Open the link from the email, or paste the token into the first field below.",
-    invalid_token: "This is not a valid token. A token is GSTK- followed by 24 letters and digits.",
+    invalid_token: "This is not a valid token. A token is {rule:token_prefix} followed by {rule:token_body_length} letters and digits.",
     agent_edits_locked: "Agent edits are locked by the holder: this agent token no longer works.",
     agent_token_revoked: "The holder has revoked this agent token."
   };  // other refusals show the API's own message
@@ -92,7 +97,7 @@
     var first = null;
     function need(ok, name, message) { if (!ok) { var control = fieldError(name, message); first = first || control; } }
     function val(id) { return $(id).value.trim(); }
-    var date = val("inception_date"), day = /^\d{4}-\d\d-\d\d$/.test(date);
+    var date = val("inception_date"), day = /^\d{4}-\d\d-\d\d$/.test(date), earliest = born.min;
     need(GS.normalizeCredential(tokenInput.value), "token", MESSAGES.invalid_token);
     need(val("agent_name"), "agent_name", "Enter the agent's name.");
     need(statusSelect.value, "declared_ontological_status", "Choose a status.");
@@ -102,7 +107,7 @@
     // The field shows the browser's own date format, so the messages never spell one out.
     need(day, "inception_date", "Enter the inception date.");
     need(!day || date <= today(), "inception_date", "The inception date cannot be in the future.");
-    need(!day || date >= "1900-01-01", "inception_date", "The inception date cannot be before 1900.");
+    need(!day || date >= earliest, "inception_date", "The inception date cannot be before " + earliest.slice(0, 4) + ".");
     need(val("place_country"), "place_country", "Enter the country.");
     if (first) first.focus();
     return !first;
@@ -111,16 +116,10 @@
   function payload() {
     var core = toCoreFields({ company: company.value, model: model.value, other: other.value }, catalogue);
     var handle = $("agent_handle").value.trim();
-    var body = {
-      token: GS.normalizeCredential(tokenInput.value),
-      declared_ontological_status: statusSelect.value,
-      cognitive_core_family: core.cognitive_core_family,
-      cognitive_core_exact: core.cognitive_core_exact,
-      show_city_public: $("show_city_public").value === "1",
-      hide_state_public: $("hide_state_public").value === "1",
-      listed: listed.checked
-    };
-    TEXT_FIELDS.forEach(function (name) { body[name] = $(name).value.trim(); });
+    var body = { token: GS.normalizeCredential(tokenInput.value) };
+    fields.forEach(function (c) { body[c.name] = c.type === "checkbox" ? c.checked : c.value.trim(); });
+    body.cognitive_core_family = core.cognitive_core_family;
+    body.cognitive_core_exact = core.cognitive_core_exact;
     if (editSource.value === "agent" && handle) body.agent_handle = handle;
     return body;
   }
@@ -132,13 +131,13 @@
 
   // Every field, including the privacy selects and "Other" entries; edit_source stays as the token set it.
   function prefill(cert) {
-    TEXT_FIELDS.forEach(function (name) { if (cert[name] != null) $(name).value = String(cert[name]); });
-    $("inception_date").value = GS.formatDate(cert.inception_date);
-    statusSelect.value = cert.declared_ontological_status || "";
+    fields.forEach(function (c) {
+      var value = cert[c.name];
+      if (c.type === "checkbox") c.checked = !!value;
+      else if (value === true || value === false) c.value = value ? "1" : "0";
+      else if (value != null) c.value = String(value);
+    });
     setSelection(fromCoreFields(cert.cognitive_core_family, cert.cognitive_core_exact, catalogue));
-    $("show_city_public").value = cert.show_city_public ? "1" : "0";
-    $("hide_state_public").value = cert.hide_state_public === false ? "0" : "1";
-    listed.checked = !!cert.listed;
     syncHints();
   }
 
@@ -170,9 +169,9 @@
     submit.disabled = false;
   }
 
-  // The token decides the source: GSAT- is the agent's.
+  // The token decides the source: an agent token is the agent's.
   function setSource(token) {
-    editSource.value = token && token.indexOf("GSAT-") === 0 ? "agent" : "human";
+    editSource.value = token && token.indexOf(GS.AT) === 0 ? "agent" : "human";
     syncHints();
   }
 
@@ -226,7 +225,7 @@
 
   submitBox.tabIndex = -1;
   form.noValidate = true;
-  $("inception_date").max = today();
+  born.max = today();
   statusSelect.addEventListener("change", syncHints);
   company.addEventListener("change", function () { fillModels(""); other.value = ""; syncCore(); });
   model.addEventListener("change", syncCore);

@@ -3,8 +3,6 @@
 "use strict";
 
 (function () {
-  // The same rule as api/rules.py (EMAIL_PATTERN, MAX_EMAIL_LENGTH).
-  var EMAIL = /^[^\s@<>()\[\],;:"]+@[^\s@<>()\[\],;:"]+\.[^\s@<>()\[\],;:"]+$/;
   var form = GS.$("resend-form");
   var input = GS.$("resend_email");
   var newLink = GS.$("resend_new_link");
@@ -15,12 +13,11 @@
   form.noValidate = true;
 
   function validEmail() {
-    var value = input.value.trim().toLowerCase();
-    var ok = value.length > 0 && value.length <= 254 && EMAIL.test(value) && !/[\u0000-\u001f\u007f]/.test(value);
+    var value = emailAddress(input.value), ok = value !== null;  // email-rule.js: the API's own rule
     input.setAttribute("aria-invalid", ok ? "false" : "true");
     GS.text(error, ok ? "" : "Enter a valid email address, for example name@example.com.");
     error.hidden = ok;
-    return ok ? value : null;
+    return value;
   }
 
   form.addEventListener("submit", function (event) {
