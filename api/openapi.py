@@ -33,12 +33,10 @@ def _errors(*statuses: int) -> dict:
     return {str(status): _answer("Error", ERROR) for status in statuses}
 
 
-def _body(properties: dict, required: list[str], *, form: dict | None = None, ref: str | None = None) -> dict:
+def _body(properties: dict, required: list[str], *, form: dict | None = None, schema: dict | None = None) -> dict:
     """The same fields as JSON or as a form; in a form every value is text, so a boolean is one of its words.
-    `ref`: the JSON schema is that component (made from the same properties)."""
-    schema: dict[str, Any] = _ref(ref) if ref else {"type": "object", "properties": properties}
-    if not ref:
-        schema["required"] = required
+    `schema`: the JSON schema, when it says more than its properties (a description, examples)."""
+    schema = schema or {"type": "object", "properties": properties, "required": required}
     form_properties = {
         name: {**FORM_BOOLEAN, **_described(prop)} if prop.get("anyOf") == BOOLEAN["anyOf"] else prop
         for name, prop in properties.items()
@@ -339,7 +337,7 @@ PATHS = {
         "post": {
             "summary": "Issue a certificate (first submission) or correct it",
             "parameters": [IDEMPOTENCY_KEY],
-            "requestBody": _body(CERTIFICATE_FIELDS, ["token"], ref="Submission"),
+            "requestBody": _body(CERTIFICATE_FIELDS, ["token"], schema=SUBMISSION),
             "responses": {
                 "201": _answer("Issued"),
                 "200": _answer("Corrected"),

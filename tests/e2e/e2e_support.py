@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import sqlite3
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 PRIVATE_LINK_SUBJECT = "Your GhostShell purchase token"
@@ -203,3 +210,160 @@ def dd_after(page: Page, container: str, label: str):
     return page.locator(f"{container} dt", has_text=re.compile(rf"^{re.escape(label)}$")).locator(
         "xpath=following-sibling::dd[1]"
     )
+
+
+# -- the running registry (conftest.py starts it) and the page checks shared by the test modules ---------------
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Registry:
+    def __init__(self, workdir: Path, site: Path, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"server-{self.port}.log"
+        self.db_path = workdir / f"registry-{self.port}.db"
+        environ = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("STRIPE_", "RESEND_", "GHOSTSHELL_", "DATABASE_URL", "BASE_URL"))
+        }
+        environ.update(
+            {
+                "DATABASE_URL": f"sqlite:///{self.db_path}",
+                "BASE_URL": self.url,
+                "GHOSTSHELL_ENV": "development",
+                "GHOSTSHELL_RATE_LIMIT": "off",
+                **env,
+            }
+        )
+        self.environ = environ
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "api",
+                "serve",
+                "--site",
+                str(site),
+                "--port",
+                str(self.port),
+                "--mail-interval",
+                "0.2",
+            ],
+            cwd=REPO,
+            env=environ,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait()
+
+    def _wait(self, timeout: float = 30) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the registry exited early:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the registry did not answer within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+    # The local doubles' controls, on the same origin.
+    def messages(self) -> list[dict]:
+        return requests.get(self.url + "/_mail/_control/messages", timeout=5).json()
+
+    def wait_for_messages(self, count: int, timeout: float = 10) -> list[dict]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            messages = self.messages()
+            if len(messages) >= count:
+                return messages
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} email(s), got {len(self.messages())}")
+
+    def stripe(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, self.url + "/_stripe/_control/" + path.lstrip("/"), timeout=15, **kwargs)
+
+    def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """Runs one statement on the server's SQLite file (WAL, so the running server is not disturbed). For
+        what a browser cannot do, such as moving a purchase back in time past its claim window."""
+        connection = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            with connection:
+                return connection.execute(statement, params).fetchall()
+        finally:
+            connection.close()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """`python -m api <args>` against this server's database and keys (e.g. `admin revoke`)."""
+        return subprocess.run(
+            [sys.executable, "-m", "api", *args], cwd=REPO, env=self.environ, capture_output=True, text=True, timeout=60
+        )
+
+    def reset_doubles(self) -> None:
+        requests.post(self.url + "/_mail/_control/reset", timeout=5)
+        self.stripe("POST", "reset")
+
+
+AXE = Axe()
+
+
+def serious_violations(page: Page) -> list[str]:
+    results = AXE.run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            nodes = "\n".join(
+                f"      {node['target']}: {node['html'][:160]}\n        {node.get('failureSummary', '')}"
+                for node in violation["nodes"][:8]
+            )
+            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']}\n{nodes}")
+    return found
+
+
+def overflowing(page: Page) -> list[str]:
+    """Visible elements in the page whose right edge lies beyond the viewport."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth, out = [];
+        for (const el of document.querySelectorAll('body *')) {
+            const box = el.getBoundingClientRect();
+            if (box.width === 0 || box.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+            if (el.closest('.sr, .skip, .offscreen')) continue;
+            if (box.right > width + 0.5)
+                out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className}: right ${box.right}`);
+        }
+        return out;
+    }""")

@@ -5,11 +5,9 @@ each of its states, at 1280 px and at 360 px; at 360 px nothing scrolls sideways
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from e2e_support import BASE_FIELDS, buy, redeem, unique
+from e2e_support import BASE_FIELDS, buy, overflowing, redeem, serious_violations, unique
 from playwright.sync_api import Page, expect
 
-AXE = Axe()
 WIDTHS = [1280, 360]
 
 
@@ -68,34 +66,6 @@ PAGES = {
     "seal": (lambda r: "/seal/", "img.seal-large", None),
     "not-found": (lambda r: "/no-such-page/", "h1 >> text=Page not found", None),
 }
-
-
-def serious_violations(page: Page) -> list[str]:
-    results = AXE.run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation["impact"] in ("serious", "critical"):
-            nodes = "\n".join(
-                f"      {node['target']}: {node['html'][:160]}\n        {node.get('failureSummary', '')}"
-                for node in violation["nodes"][:8]
-            )
-            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']}\n{nodes}")
-    return found
-
-
-def overflowing(page: Page) -> list[str]:
-    """Visible elements in the page whose right edge lies beyond the viewport."""
-    return page.evaluate("""() => {
-        const width = document.documentElement.clientWidth, out = [];
-        for (const el of document.querySelectorAll('body *')) {
-            const box = el.getBoundingClientRect();
-            if (box.width === 0 || box.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
-            if (el.closest('.sr, .skip, .offscreen')) continue;
-            if (box.right > width + 0.5)
-                out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className}: right ${box.right}`);
-        }
-        return out;
-    }""")
 
 
 @pytest.mark.parametrize("width", WIDTHS, ids=lambda w: f"{w}px")

@@ -14,23 +14,25 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import REPO, Registry
 from e2e_support import (
     BASE_FIELDS,
     PRIVATE_LINK_OPENING,
     PRIVATE_LINK_SUBJECT,
+    REPO,
     TOKEN,
+    Registry,
     buy,
     dd_after,
     fill_register,
     open_register,
+    overflowing,
     redeem,
+    serious_violations,
     unique,
     unique_email,
     wait_for_mail,
 )
 from playwright.sync_api import Page, expect
-from test_accessibility import overflowing, serious_violations
 
 WIDTHS = [360, 1280]
 SCREENS = REPO / "docs" / "screens"

@@ -12,8 +12,7 @@ import sys
 import threading
 
 import requests
-from conftest import REPO
-from e2e_support import buy, fill_register, open_register, submit_register, unique
+from e2e_support import REPO, buy, fill_register, open_register, submit_register, unique
 from playwright.sync_api import Page, expect
 
 

@@ -14,49 +14,18 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
-WEBHOOK_SECRET = "whsec_fault_suite_0123456789abcdef"
+from .support import PG_URL, REPO, WEBHOOK_SECRET, free_port, postgres_available, wait_until
+
 SECRET_KEY = "fault-suite-secret-key-0123456789-abcdefghijklmnop"
 EMAIL_ENC_KEY = base64.b64encode(bytes(range(32))).decode()
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def postgres_available() -> bool:
-    if not PG_URL.startswith("postgres"):
-        return False
-    try:
-        import psycopg2
-
-        psycopg2.connect(PG_URL, connect_timeout=3).close()
-        return True
-    except Exception:
-        return False
-
-
-def wait_until(predicate, timeout: float, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 class Doubles:

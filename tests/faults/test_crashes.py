@@ -22,7 +22,7 @@ import pytest
 import requests
 import stripe
 
-from .conftest import WEBHOOK_SECRET, wait_until
+from .support import WEBHOOK_SECRET, wait_until
 
 ROUNDS = 3
 BATCH = 4

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from .conftest import PG_URL, postgres_available, wait_until
+from .support import PG_URL, postgres_available, wait_until
 
 STORM_SECONDS = 6
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import REPO
+from .support import REPO
 
 EXAMPLES = os.environ.get("SCHEMATHESIS_EXAMPLES", "10")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "9")
