@@ -249,7 +249,7 @@ def _correct(
             cert.last_edit_source = submission.source
         records.seal(cert)
         update(cert)
-        if amendment is not None:
+        if amendment is not None and before is not None:  # both or neither (above)
             amendments.consume(ctx, amendment, before, cert, now)
         record_changed(ctx, cert.public_id_key)
         delegation.touch(ctx, credential)

@@ -47,6 +47,22 @@ MAX_EMAIL_LENGTH = 254
 EMAIL_PATTERN = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\"]+$")
 
 
+def _char_class(alphabet: str) -> str:
+    """The characters of `alphabet` as a regular-expression class body with runs as ranges (0-9A-HJK...)."""
+    runs: list[list[str]] = []
+    for ch in sorted(alphabet):
+        if runs and ord(ch) == ord(runs[-1][-1]) + 1:
+            runs[-1].append(ch)
+        else:
+            runs.append([ch])
+    return "".join(run[0] + "-" + run[-1] if len(run) > 2 else "".join(run) for run in runs)
+
+
+# Either token in its compact form (no hyphen), as the site's scripts check it (JavaScript accepts it as written).
+_PREFIXES = f"({TOKEN_PREFIX.rstrip('-')}|{AGENT_TOKEN_PREFIX.rstrip('-')})"
+CREDENTIAL_PATTERN = f"^{_PREFIXES}[{_char_class(TOKEN_ALPHABET)}]{{{TOKEN_BODY_LENGTH}}}$"
+
+
 def export() -> dict[str, object]:
     """The rules as the site build sees them (JSON-ready)."""
     return {
@@ -61,6 +77,7 @@ def export() -> dict[str, object]:
         "token_prefix": TOKEN_PREFIX,
         "agent_token_prefix": AGENT_TOKEN_PREFIX,
         "token_alphabet": TOKEN_ALPHABET,
+        "credential_pattern": CREDENTIAL_PATTERN,
         "token_body_length": TOKEN_BODY_LENGTH,
         "max_email_length": MAX_EMAIL_LENGTH,
         "email_pattern": EMAIL_PATTERN.pattern,

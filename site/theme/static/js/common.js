@@ -5,7 +5,7 @@ var GS = (function () {
   // s: [the last request body sent, its Idempotency-Key] (api below). The token form is the rules' (build.py fills
   // them in): the holder's or the agent's prefix, then the Crockford base32 body.
   var TK = "{rule:token_prefix}", AT = "{rule:agent_token_prefix}", head = TK.length - 1, s = [];
-  var CROCKFORD = new RegExp("^(" + TK.slice(0, head) + "|" + AT.slice(0, head) + ")[{rule:token_alphabet}]{{rule:token_body_length}}$");
+  var CROCKFORD = new RegExp("{rule:credential_pattern}");
 
   function $(id) { return document.getElementById(id); }
 
@@ -49,7 +49,8 @@ var GS = (function () {
     var query = new URLSearchParams(location.search);
     var raw = params.get("token") || (hash.indexOf("=") < 0 ? decode(hash) : "");
     var by = params.get("by") || query.get("by") || "";
-    var old = query.get("token") || query.get("t") || (location.pathname.match(new RegExp("/(" + TK.slice(0, head) + "[^/]*)", "i")) || [])[1];
+    var old = query.get("token") || query.get("t") ||
+      location.pathname.split("/").filter(normalizeCredential)[0];
     if (!raw && old) {
       raw = decode(old);
       ["token", "t", "by"].forEach(function (name) { query.delete(name); });
