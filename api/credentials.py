@@ -29,9 +29,9 @@ from peewee import fn
 
 from . import amendments, links, records, transparency, verifier
 from .context import Context, iso
-from .db import for_update, write_transaction
+from .db import Prepared, for_update, insert, write_transaction
 from .errors import RegistryError
-from .models import Certificate, CredentialVersion, SigningKey, StatusList
+from .models import Certificate, CredentialVersion, StatusList
 from .public_id import EXAMPLE as EXAMPLE_ID
 
 VC_CONTEXT = [verifier.VC_CONTEXT_V2]
@@ -54,9 +54,11 @@ def _issuer(ctx: Context) -> dict:
     return {"id": ctx.signing_keys.did, "name": ISSUER_NAME}
 
 
-def _sign(ctx: Context, document: dict, created: dt.datetime) -> dict:
-    keys = ctx.signing_keys
-    return verifier.add_proof(document, keys.sign, verification_method=keys.verification_method(), created=iso(created))
+def _sign(ctx: Context, document: dict, created: dt.datetime, signer=None) -> dict:
+    """`document` with the registry's proof; `signer` is (verification method, sign) of a key already checked in
+    this transaction (`SigningKeys.current_signer`), else the current key is checked now."""
+    method, sign = signer or ctx.signing_keys.current_signer()[1:]
+    return verifier.add_proof(document, sign, verification_method=method, created=iso(created))
 
 
 def credential_subject(cert: Certificate, base_url: str) -> dict:
@@ -68,7 +70,9 @@ def credential_subject(cert: Certificate, base_url: str) -> dict:
     return {"id": view.pop("public_url"), **view}
 
 
-def build_credential(ctx: Context, cert: Certificate, version: int, status_index: int, now: dt.datetime) -> dict:
+def build_credential(
+    ctx: Context, cert: Certificate, version: int, status_index: int, now: dt.datetime, *, signer=None
+) -> dict:
     base = ctx.config.base_url
     entries = [
         {
@@ -90,74 +94,97 @@ def build_credential(ctx: Context, cert: Certificate, version: int, status_index
         "credentialSubject": credential_subject(cert, base),
         "credentialStatus": entries,
     }
-    return _sign(ctx, document, now)
+    return _sign(ctx, document, now, signer)
 
 
 # -- status lists -----------------------------------------------------------------------------------------------
+#
+# Status indexes are handed out in order, one per credential version: the next is one above the highest stored
+# (`credential_version.status_index` is unique and indexed). Every version's transaction holds the transparency
+# log's head row (api/transparency.py) before it takes an index, so indexes, like leaves, are consecutive with no
+# gaps or duplicates on both databases, and a rollback gives the index back. An issuance therefore reads the lists'
+# lengths and nothing else of them: their bits are written only when a bit changes (a correction, a revocation)
+# or a list grows.
+
+NEXT_STATUS_INDEX = Prepared(
+    CredentialVersion, lambda shape: CredentialVersion.select(fn.MAX(CredentialVersion.status_index))
+)
+LIST_LENGTHS = Prepared(StatusList, lambda shape: StatusList.select(StatusList.purpose, fn.LENGTH(StatusList.bits)))
+LIST_LOCKED = Prepared(
+    StatusList, lambda shape, purpose: for_update(StatusList.select().where(StatusList.purpose == purpose))
+)
+SET_LIST = Prepared(
+    StatusList,
+    lambda shape, bits, updated_at, purpose: StatusList.update(
+        {StatusList.bits: bits, StatusList.updated_at: updated_at}
+    ).where(StatusList.purpose == purpose),
+)
+EARLIER_VERSIONS = Prepared(
+    CredentialVersion,
+    lambda shape, cert_id: CredentialVersion.select(CredentialVersion.version, CredentialVersion.status_index)
+    .where(CredentialVersion.certificate == cert_id)
+    .order_by(CredentialVersion.version),
+)
 
 
-def _locked_lists(now: dt.datetime) -> dict[str, StatusList]:
-    for purpose in STATUS_PURPOSES:
-        StatusList.insert(
-            purpose=purpose, bits=bytes(STATUS_LIST_BYTES), allocated=0, updated_at=now
-        ).on_conflict_ignore().execute()
-    rows = for_update(StatusList.select().where(StatusList.purpose.in_(STATUS_PURPOSES)).order_by(StatusList.purpose))
-    return {row.purpose: row for row in rows}
-
-
-def _allocate_index(lists: dict[str, StatusList]) -> int:
-    """The next status index (indexes are shared by every list; the count is kept on the revocation row)."""
-    counter = lists["revocation"]
-    index = counter.allocated
-    counter.allocated = index + 1
-    for row in lists.values():
-        bits = bytes(row.bits)
-        if index >= len(bits) * 8:
-            row.bits = bits + bytes(STATUS_LIST_BYTES)
+def _allocate_index(now: dt.datetime) -> int:
+    """The next status index; every list is made long enough to hold it. Call with the log's head row held."""
+    highest = NEXT_STATUS_INDEX.execute(None).fetchone()[0]
+    index = 0 if highest is None else int(highest) + 1
+    lengths = dict(LIST_LENGTHS.execute(None).fetchall())
+    if any(lengths.get(purpose, 0) * 8 <= index for purpose in STATUS_PURPOSES):
+        _grow_lists(index, now)  # a fresh registry, or every index of the lists handed out: rare
     return index
 
 
-def _set_bits(row: StatusList, indexes: list[int]) -> None:
+def _grow_lists(index: int, now: dt.datetime) -> None:
+    for purpose in STATUS_PURPOSES:
+        StatusList.insert(purpose=purpose, bits=bytes(STATUS_LIST_BYTES), updated_at=now).on_conflict_ignore().execute()
+        row = LIST_LOCKED.first(purpose)
+        bits = bytes(row.bits)
+        if index >= len(bits) * 8:
+            grown = bits + bytes(STATUS_LIST_BYTES * ((index - len(bits) * 8) // (STATUS_LIST_BYTES * 8) + 1))
+            SET_LIST.execute(None, grown, row.updated_at, purpose)  # longer, not changed: validFrom stays
+
+
+def _set_bits(purpose: str, indexes: list[int], now: dt.datetime) -> None:
+    row = LIST_LOCKED.first(purpose)
     bits = bytearray(bytes(row.bits))
     for index in indexes:
         bits[index // 8] |= 0x80 >> (index % 8)
-    row.bits = bytes(bits)
+    SET_LIST.execute(None, bytes(bits), now, purpose)
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
 
 
 def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVersion:
-    """Sign and store the certificate's next credential version; set the status bits the change implies. Call
-    inside the transaction that made the change, after the certificate row was saved."""
+    """Sign and store the certificate's next credential version and its transparency-log leaf; set the status bits
+    the change implies. Call inside the transaction that made the change, after the certificate row was saved."""
     now = ctx.clock()
-    lists = _locked_lists(now)
-    earlier = list(
-        CredentialVersion.select(CredentialVersion.version, CredentialVersion.status_index)
-        .where(CredentialVersion.certificate == cert.id)
-        .order_by(CredentialVersion.version)
-    )
-    version = (earlier[-1].version if earlier else 0) + 1
-    index = _allocate_index(lists)
+    # The key first: on a fresh registry asking for it registers it, which appends the key's own leaf.
+    key, method, sign = ctx.signing_keys.current_signer()
+    head = transparency.lock_head()  # serialises versions: status indexes and leaves in one order
+    earlier = EARLIER_VERSIONS.execute(None, cert.id).fetchall()  # (version, status_index), oldest first
+    version = (earlier[-1][0] if earlier else 0) + 1
+    index = _allocate_index(now)
     if event in ("correct", "amend") and earlier:
-        _set_bits(lists["refresh"], [earlier[-1].status_index])
+        _set_bits("refresh", [earlier[-1][1]], now)
     if event == "revoke":
-        _set_bits(lists["revocation"], [row.status_index for row in earlier] + [index])
-    for row in lists.values():
-        row.updated_at = now
-        row.save(only=row.dirty_fields)  # the bit strings are rewritten only when they changed
-    document = build_credential(ctx, cert, version, index, now)
-    key = SigningKey.get(SigningKey.public_key_multibase == ctx.signing_keys.current().public_key_multibase)
-    row = CredentialVersion.create(
-        certificate=cert.id,
-        version=version,
-        event=event,
-        status_index=index,
-        signing_key=key,
-        created_at=now,
-        document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        _set_bits("revocation", [status_index for _, status_index in earlier] + [index], now)
+    document = build_credential(ctx, cert, version, index, now, signer=(method, sign))
+    row = insert(
+        CredentialVersion(
+            certificate=cert.id,
+            version=version,
+            event=event,
+            status_index=index,
+            signing_key=key.row_id,
+            created_at=now,
+            document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        )
     )
-    transparency.log_credential_version(cert, row)  # its transparency-log leaf, in the same transaction
+    transparency.log_credential_version(cert, row, document, head=head)  # its leaf, in the same transaction
     return row
 
 

@@ -337,12 +337,12 @@ class CredentialVersion(BaseModel):
 
 
 class StatusList(BaseModel):
-    """A Bitstring Status List (`revocation`, `refresh`): its bits, set in the transaction that changes a status.
-    `allocated` counts the indexes handed out (kept on the revocation row; every list shares the indexes)."""
+    """A Bitstring Status List (`revocation`, `refresh`): its bits, set in the transaction that changes a status,
+    and when they last changed. The indexes are handed out from `CredentialVersion.status_index` (api/credentials.py);
+    an issuance never rewrites a list (migration 0010 dropped the count kept here)."""
 
     purpose = pw.CharField(max_length=20, primary_key=True)
     bits = pw.BlobField()
-    allocated = pw.IntegerField(default=0)
     updated_at = pw.DateTimeField()
 
 

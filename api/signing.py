@@ -3,6 +3,7 @@
 Interface (everything that signs or publishes keys goes through `ctx.signing_keys`, a `SigningKeys`):
     keys.current() -> PublishedKey          the key that signs now (registered on first use)
     keys.sign(data: bytes) -> bytes         Ed25519 signature (64 bytes) with the current key
+    keys.current_signer()                   (current key, its verification method, sign) after one check
     keys.public_key() -> bytes              the current key's raw 32-byte public key
     keys.verification_method() -> str       "did:web:<host>#z6Mk..." for the current key
     keys.published() -> list[PublishedKey]  every key ever used, oldest first, with its validity period
@@ -67,6 +68,7 @@ class PublishedKey:
     public_key_multibase: str
     valid_from: dt.datetime
     valid_until: dt.datetime | None
+    row_id: int | None = dataclasses.field(default=None, compare=False, repr=False)  # its `signing_key` row
 
     @property
     def current(self) -> bool:
@@ -101,7 +103,7 @@ def did_web(base_url: str) -> str:
 
 
 def _published(row: SigningKey) -> PublishedKey:
-    return PublishedKey(row.public_key_multibase, row.valid_from, row.valid_until)
+    return PublishedKey(row.public_key_multibase, row.valid_from, row.valid_until, row.id)
 
 
 def public_multikey(seed: bytes) -> str:
@@ -147,6 +149,12 @@ class SigningKeys:
         self.current()
         assert self._private is not None  # current() refuses to go on without one
         return self._private.sign(data)
+
+    def current_signer(self) -> tuple[PublishedKey, str, Callable[[bytes], bytes]]:
+        """The current key (checked once), its verification method and a function that signs with it: for signing
+        inside one transaction without checking the key again for each signature."""
+        key = self.current()
+        return key, self.verification_method_for(key), self._private.sign
 
     def current(self) -> PublishedKey:
         """The configured key, checked against the database (and registered there when no key exists yet)."""

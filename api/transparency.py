@@ -31,7 +31,7 @@ from pathlib import Path
 import rfc8785
 
 from .context import iso
-from .db import for_update
+from .db import Prepared, for_update, insert
 from .errors import RegistryError
 from .models import Certificate, LogEntry, LogHead, LogNode, SigningKey
 from .public_id import EXAMPLE as EXAMPLE_ID
@@ -71,6 +71,30 @@ def node_id(block: merkle.Block) -> int:
 # -- appending --------------------------------------------------------------------------------------------------
 
 
+HEAD_LOCKED = Prepared(LogHead, lambda shape: for_update(LogHead.select().where(LogHead.id == HEAD_ID)))
+ADD_NODES = Prepared(
+    LogNode,
+    lambda count, *values: LogNode.insert_many(
+        [{"id": values[2 * i], "hash": values[2 * i + 1]} for i in range(count)]
+    ),
+)
+SET_HEAD = Prepared(
+    LogHead,
+    lambda shape, size, frontier, root_hash, updated_at: LogHead.update(
+        {LogHead.size: size, LogHead.frontier: frontier, LogHead.root_hash: root_hash, LogHead.updated_at: updated_at}
+    ).where(LogHead.id == HEAD_ID),
+)
+
+
+def lock_head() -> LogHead:
+    """The head row, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write transaction
+    holds the database). Whoever holds it is the only one appending; pass it to `append`."""
+    db = LogHead._meta.database
+    if not db.in_transaction():
+        raise RuntimeError("a log entry is appended inside the transaction of its event")
+    return HEAD_LOCKED.first()
+
+
 def append(
     kind: str,
     public_id: str,
@@ -78,28 +102,31 @@ def append(
     at: dt.datetime,
     credential_hash: str,
     certificate: Certificate | None = None,
+    *,
+    head: LogHead | None = None,
 ) -> int:
-    """Append one leaf; returns its index. Call inside the event's write transaction (api/db.write_transaction)."""
-    db = LogHead._meta.database
-    if not db.in_transaction():
-        raise RuntimeError("a log entry is appended inside the transaction of its event")
+    """Append one leaf; returns its index. Call inside the event's write transaction (api/db.write_transaction),
+    with the head from `lock_head()` when the transaction already holds it."""
     leaf = leaf_bytes(kind, public_id, version, at, credential_hash)
-    head = for_update(LogHead.select().where(LogHead.id == HEAD_ID)).get()
+    head = head or lock_head()
     size = int(head.size)
     frontier, completed = merkle.append(merkle.unpack(bytes(head.frontier)), size, leaf)
-    LogEntry.insert(
-        idx=size,
-        leaf=leaf,
-        kind=kind,
-        subject=public_id,
-        version=version,
-        certificate=certificate,
-        created_at=at,
-    ).execute()
-    LogNode.insert_many([{"id": node_id(block), "hash": value} for block, value in completed]).execute()
-    LogHead.update(
-        size=size + 1, frontier=merkle.pack(frontier), root_hash=merkle.frontier_root(frontier), updated_at=at
-    ).where(LogHead.id == HEAD_ID).execute()
+    insert(
+        LogEntry(
+            idx=size,
+            leaf=leaf,
+            kind=kind,
+            subject=public_id,
+            version=version,
+            certificate=certificate,
+            created_at=at,
+        )
+    )
+    if completed:
+        ADD_NODES.execute(len(completed), *[x for block, value in completed for x in (node_id(block), value)])
+    packed = merkle.pack(frontier)
+    SET_HEAD.execute(None, size + 1, packed, merkle.frontier_root(frontier), at)
+    head.size, head.frontier = size + 1, packed  # the held row stays the head for a later append
     return size
 
 
@@ -107,17 +134,18 @@ def append(
 EVENT_KINDS = {"issue": "issued", "correct": "corrected", "amend": "amended", "revoke": "revoked"}
 
 
-def log_credential_version(cert: Certificate, version) -> int:
-    """The leaf of a record event: call with the `CredentialVersion` the event just stored (api/credentials.py),
-    inside the same transaction. `credential_hash` is SHA-256 of the credential's RFC 8785 canonical JSON."""
-    document = json.loads(version.document)
+def log_credential_version(cert: Certificate, version, document: dict | None = None, *, head=None) -> int:
+    """The leaf of a record event: call with the `CredentialVersion` the event just stored (api/credentials.py)
+    and its document when at hand, inside the same transaction. `credential_hash` is SHA-256 of the credential's
+    RFC 8785 canonical JSON."""
     return append(
         EVENT_KINDS.get(version.event, version.event),
         cert.public_id,
         version.version,
         version.created_at,
-        credential_hash(document),
+        credential_hash(document if document is not None else json.loads(version.document)),
         certificate=cert,
+        head=head,
     )
 
 

@@ -99,8 +99,45 @@ def private_key_from_multibase(text: str) -> bytes:
     return raw[2:]
 
 
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _plain(value) -> bool:
+    """True when `value` is JSON whose RFC 8785 form is Python's sorted compact `json.dumps`: objects with ASCII
+    keys (so code-point and UTF-16 order agree), strings, integers within 2**53 (printed alike by both), booleans,
+    null, arrays. Floats, other keys and big integers take the general path."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = item.__class__
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                continue
+            return False
+        if kind is dict:
+            for key in item:
+                if key.__class__ is not str or not key.isascii():
+                    return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
 def jcs(value) -> bytes:
-    """RFC 8785 JSON Canonicalization Scheme."""
+    """RFC 8785 JSON Canonicalization Scheme. The documents the registry signs take a fast path: for them Python's
+    `json.dumps` with sorted keys, no spaces and no ASCII escaping writes exactly the canonical form (strings are
+    escaped alike: `"`, `\\` and the control characters, short forms where JSON has them, else `\\u00xx`);
+    anything else (floats, non-ASCII keys, lone surrogates) goes through the `rfc8785` package."""
+    if _plain(value):
+        try:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: RFC 8785 refuses it
+            pass
     return rfc8785.dumps(value)
 
 
