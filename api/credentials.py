@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 
 from peewee import fn
@@ -54,11 +55,12 @@ def _issuer(ctx: Context) -> dict:
     return {"id": ctx.signing_keys.did, "name": ISSUER_NAME}
 
 
-def _sign(ctx: Context, document: dict, created: dt.datetime, signer=None) -> dict:
-    """`document` with the registry's proof; `signer` is (verification method, sign) of a key already checked in
-    this transaction (`SigningKeys.current_signer`), else the current key is checked now."""
+def _sign(ctx: Context, document: dict, created: dt.datetime, signer=None) -> tuple[dict, bytes]:
+    """`document` with the registry's proof, and its RFC 8785 canonical JSON; `signer` is (verification method,
+    sign) of a key already checked in this transaction (`SigningKeys.current_signer`), else the current key is
+    checked now."""
     method, sign = signer or ctx.signing_keys.current_signer()[1:]
-    return verifier.add_proof(document, sign, verification_method=method, created=iso(created))
+    return verifier.sign_canonical(document, sign, verification_method=method, created=iso(created))
 
 
 def credential_subject(cert: Certificate, base_url: str) -> dict:
@@ -72,7 +74,8 @@ def credential_subject(cert: Certificate, base_url: str) -> dict:
 
 def build_credential(
     ctx: Context, cert: Certificate, version: int, status_index: int, now: dt.datetime, *, signer=None
-) -> dict:
+) -> tuple[dict, bytes]:
+    """The signed credential and its canonical JSON (what is stored, served and hashed into the log)."""
     base = ctx.config.base_url
     entries = [
         {
@@ -172,7 +175,7 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
         _set_bits("refresh", [earlier[-1][1]], now)
     if event == "revoke":
         _set_bits("revocation", [status_index for _, status_index in earlier] + [index], now)
-    document = build_credential(ctx, cert, version, index, now, signer=(method, sign))
+    _, canonical = build_credential(ctx, cert, version, index, now, signer=(method, sign))
     row = insert(
         CredentialVersion(
             certificate=cert.id,
@@ -181,10 +184,11 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
             status_index=index,
             signing_key=key.row_id,
             created_at=now,
-            document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            document=canonical.decode("utf-8"),  # stored in its canonical form: the log's hash is of these bytes
         )
     )
-    transparency.log_credential_version(cert, row, document, head=head)  # its leaf, in the same transaction
+    # Its leaf, in the same transaction.
+    transparency.log_credential_version(cert, row, credential_hash=hashlib.sha256(canonical).hexdigest(), head=head)
     return row
 
 
@@ -250,7 +254,7 @@ def status_list_credential(ctx: Context, purpose: str) -> tuple[dict, dt.datetim
             "encodedList": verifier.encode_bitstring(bits),
         },
     }
-    return _sign(ctx, document, ctx.clock()), changed
+    return _sign(ctx, document, ctx.clock())[0], changed
 
 
 def registry_trusted_keys(ctx: Context) -> list[verifier.TrustedKey]:

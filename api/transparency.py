@@ -28,15 +28,14 @@ import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
-import rfc8785
-
 from .context import iso
 from .db import Prepared, for_update, insert
 from .errors import RegistryError
 from .models import Certificate, LogEntry, LogHead, LogNode, SigningKey
 from .public_id import EXAMPLE as EXAMPLE_ID
 from .tlog import merkle, note, tiles
-from .verifier import credential_hash, public_key_from_multikey
+from .verifier import credential_hash as credential_sha256
+from .verifier import jcs, public_key_from_multikey
 
 HEAD_ID = 1
 LEVEL_SHIFT = 48  # LogNode.id = level << 48 | index: room for 2**48 leaves
@@ -54,7 +53,7 @@ def origin(base_url: str) -> str:
 def leaf_bytes(kind: str, public_id: str, version: int, at: dt.datetime, credential_hash: str) -> bytes:
     if not re.fullmatch(r"[a-z][a-z_]{0,19}", kind):
         raise ValueError(f"invalid log entry type {kind!r}")
-    return rfc8785.dumps(
+    return jcs(
         {"type": kind, "public_id": public_id, "version": version, "at": iso(at), "credential_hash": credential_hash}
     )
 
@@ -134,16 +133,16 @@ def append(
 EVENT_KINDS = {"issue": "issued", "correct": "corrected", "amend": "amended", "revoke": "revoked"}
 
 
-def log_credential_version(cert: Certificate, version, document: dict | None = None, *, head=None) -> int:
-    """The leaf of a record event: call with the `CredentialVersion` the event just stored (api/credentials.py)
-    and its document when at hand, inside the same transaction. `credential_hash` is SHA-256 of the credential's
-    RFC 8785 canonical JSON."""
+def log_credential_version(cert: Certificate, version, *, credential_hash: str | None = None, head=None) -> int:
+    """The leaf of a record event: call with the `CredentialVersion` the event just stored (api/credentials.py),
+    inside the same transaction. `credential_hash` is SHA-256 (hex) of the credential's RFC 8785 canonical JSON,
+    computed from the stored document when not given."""
     return append(
         EVENT_KINDS.get(version.event, version.event),
         cert.public_id,
         version.version,
         version.created_at,
-        credential_hash(document if document is not None else json.loads(version.document)),
+        credential_hash or credential_sha256(json.loads(version.document)),
         certificate=cert,
         head=head,
     )

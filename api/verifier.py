@@ -179,6 +179,19 @@ def hash_data(document: dict, proof_options: dict) -> bytes:
 
 def add_proof(document: dict, sign, *, verification_method: str, created: str, purpose="assertionMethod") -> dict:
     """`document` with a DataIntegrityProof; `sign(bytes) -> 64-byte signature` holds the private key."""
+    return sign_canonical(document, sign, verification_method=verification_method, created=created, purpose=purpose)[0]
+
+
+def _utf16_order(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def sign_canonical(
+    document: dict, sign, *, verification_method: str, created: str, purpose="assertionMethod"
+) -> tuple[dict, bytes]:
+    """`add_proof`, and the signed document's RFC 8785 canonical JSON, writing each member of the document once:
+    a canonical object is its members' canonical forms, sorted by key, so the document without the proof (what is
+    signed) and with it (what is stored and logged) share every member but one."""
     unsecured = {key: value for key, value in document.items() if key != "proof"}
     # The current recommendation copies the document's @context into the proof (section 3.3.1, Create Proof).
     proof = {"@context": unsecured["@context"]} if "@context" in unsecured else {}
@@ -189,8 +202,14 @@ def add_proof(document: dict, sign, *, verification_method: str, created: str, p
         "verificationMethod": verification_method,
         "proofPurpose": purpose,
     }
-    proof["proofValue"] = "z" + b58encode(sign(hash_data(unsecured, proof)))
-    return {**unsecured, "proof": proof}
+    members = {key: jcs(key) + b":" + jcs(value) for key, value in unsecured.items()}
+    body = b"{" + b",".join(members[key] for key in sorted(members, key=_utf16_order)) + b"}"
+    # hash_data with the proof's @context in the document's place: the same value, copied above.
+    digest = hashlib.sha256(jcs(proof)).digest() + hashlib.sha256(body).digest()
+    proof["proofValue"] = "z" + b58encode(sign(digest))
+    members["proof"] = b'"proof":' + jcs(proof)
+    canonical = b"{" + b",".join(members[key] for key in sorted(members, key=_utf16_order)) + b"}"
+    return {**unsecured, "proof": proof}, canonical
 
 
 def proof_problem(document, public_key: bytes) -> str | None:

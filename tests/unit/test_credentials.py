@@ -227,6 +227,47 @@ def test_the_status_lists_are_signed_bitstring_status_list_credentials(client, c
     assert_error(client.simulate_get("/api/cert/status/suspension"), 404, "not_found")
 
 
+def test_an_issuance_takes_the_next_status_index_without_rewriting_a_list(client, ctx, issued, clock):
+    from api.models import StatusList
+
+    issued()
+    before = {row.purpose: (bytes(row.bits), row.updated_at) for row in StatusList.select()}
+    assert set(before) == {"revocation", "refresh"} and all(len(bits) * 8 == 131072 for bits, _ in before.values())
+    clock.advance(hours=1)
+    for n in range(3):
+        issued(f"holder{n}@example.com")
+    indexes = [row.status_index for row in CredentialVersion.select().order_by(CredentialVersion.id)]
+    assert indexes == [0, 1, 2, 3]  # consecutive, one per version
+    assert {row.purpose: (bytes(row.bits), row.updated_at) for row in StatusList.select()} == before
+    clock.advance(hours=1)
+    certificates.revoke(ctx, "GS-BC-H-26-2", "refund")
+    revocation = StatusList.get_by_id("revocation")
+    assert revocation.updated_at == clock.now and verifier.bit_at(bytes(revocation.bits), 1)
+    assert verifier.bit_at(bytes(revocation.bits), 4)  # the revocation's own version, index 4
+    assert StatusList.get_by_id("refresh").updated_at == before["refresh"][1]
+
+
+def test_the_lists_grow_when_their_indexes_run_out(client, ctx, issued):
+    from api.models import StatusList
+
+    issued()
+    # Make the next index the last bit of the list, then the first bit past it.
+    last = credentials.STATUS_LIST_BYTES * 8 - 1
+    CredentialVersion.update(status_index=last - 1).execute()
+    _, cert = issued("second@example.com")
+    assert CredentialVersion.get(CredentialVersion.certificate == cert.id).status_index == last
+    assert all(len(bytes(row.bits)) == credentials.STATUS_LIST_BYTES for row in StatusList.select())
+    _, third = issued("third@example.com")
+    assert CredentialVersion.get(CredentialVersion.certificate == third.id).status_index == last + 1
+    assert all(len(bytes(row.bits)) == 2 * credentials.STATUS_LIST_BYTES for row in StatusList.select())
+    certificates.revoke(ctx, third.public_id, "refund")
+    document = client.simulate_get("/api/cert/credential", params={"id": third.public_id}).json
+    assert check(client, document).status == "revoked"
+    listing = client.simulate_get("/api/cert/status/revocation").json
+    bits = verifier.decode_bitstring(listing["credentialSubject"]["encodedList"])
+    assert len(bits) * 8 == 2 * 131072 and verifier.bit_at(bits, last + 1) and not verifier.bit_at(bits, last)
+
+
 def test_a_change_that_cannot_be_signed_is_not_made(client, ctx, paid_token, clock):
     """The credential is written in the transaction of the change: no key, no certificate."""
     ctx.signing_keys.current()
