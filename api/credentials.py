@@ -124,9 +124,11 @@ SET_LIST = Prepared(
 )
 EARLIER_VERSIONS = Prepared(
     CredentialVersion,
-    lambda shape, cert_id: CredentialVersion.select(CredentialVersion.version, CredentialVersion.status_index)
-    .where(CredentialVersion.certificate == cert_id)
-    .order_by(CredentialVersion.version),
+    lambda shape, cert_id: (
+        CredentialVersion.select(CredentialVersion.version, CredentialVersion.status_index)
+        .where(CredentialVersion.certificate == cert_id)
+        .order_by(CredentialVersion.version)
+    ),
 )
 
 

@@ -8,6 +8,7 @@ SQLite (the default) runs in WAL mode with a busy timeout and foreign keys; Post
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 
@@ -201,7 +202,29 @@ _NATIVE = (peewee.CharField, peewee.TextField, peewee.IntegerField, peewee.AutoF
 
 
 def _converter(field: peewee.Field) -> tuple[str, object]:
-    return field.name, (None if type(field) in _NATIVE else field.python_value)
+    if type(field) in _NATIVE:
+        return field.name, None
+    if type(field) is peewee.DateTimeField:
+        return field.name, _iso_reader(field.python_value, dt.datetime.fromisoformat, (19, 26))
+    if type(field) is peewee.DateField:
+        return field.name, _iso_reader(field.python_value, dt.date.fromisoformat, (10,))
+    return field.name, field.python_value
+
+
+def _iso_reader(python_value, from_iso, lengths: tuple[int, ...]):
+    """SQLite returns dates and times as text, which Peewee parses by trying format after format; the text the
+    registry stores ('YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS[.ffffff]', naive) is read by the C parser instead, with the
+    same result. Anything else (PostgreSQL's datetime objects, other text) goes to the field's own converter."""
+
+    def convert(value):
+        if value.__class__ is str and len(value) in lengths and value[10:11] in ("", " "):
+            try:
+                return from_iso(value)
+            except ValueError:
+                pass
+        return python_value(value)
+
+    return convert
 
 
 _INSERTS: dict = {}

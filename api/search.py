@@ -28,7 +28,7 @@ from .crypto import b64d, b64e
 from .db import Prepared
 from .errors import RegistryError, invalid_field
 from .models import Certificate, id_prefix_bounds, name_key, name_prefix_bounds
-from .public_cache import View, dumps
+from .public_cache import View, dumps, etag
 
 SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 50
@@ -74,6 +74,12 @@ class SearchPage:
         views = b",".join(view.body for view in self.views)
         return b'{"results":[' + views + b'],"next_cursor":' + dumps(self.next_cursor) + b"}"
 
+    def etag(self) -> str:
+        """The page's ETag, from its views' tags and its cursor (which decide its body) rather than from hashing the
+        whole body again: a changed record changes its view's tag, so the page's."""
+        tags = "".join(view.etag for view in self.views) + "\n" + (self.next_cursor or "")
+        return etag(tags.encode("utf-8"))
+
 
 def search(ctx: Context, raw_q: object, raw_limit: object = None, raw_cursor: object = None) -> dict:
     return search_page(ctx, raw_q, raw_limit, raw_cursor).answer()
@@ -85,17 +91,17 @@ def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_curso
     phase, after = _read_cursor(ctx.keyring, raw_cursor)
     key = public_id.search_key(q)
     started = ctx.public_views.begin_read()
-    results: list[Certificate] = []
+    results: list[tuple[int, str, str]] = []  # (id, public_id_key, name_key): the walk's columns (WALK_COLUMNS)
     next_cursor = None
 
     if phase == 1:
         if key:
             lower, strict, upper = id_prefix_bounds(key, after)
             values = [lower] + ([upper] if upper is not None else [])
-            found = ID_WALK.rows((strict, upper is not None), *values, limit + 1)
+            found = ID_WALK.execute((strict, upper is not None), *values, limit + 1).fetchall()
             results.extend(found[:limit])
             if len(found) > limit:
-                next_cursor = _write_cursor(ctx.keyring, 1, results[-1].public_id_key)
+                next_cursor = _write_cursor(ctx.keyring, 1, results[-1][1])
         after = None
 
     room = limit - len(results)
@@ -104,23 +110,25 @@ def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_curso
         # With a full page already, one row is fetched only to learn whether the name phase has more.
         bounds = name_prefix_bounds(name_key(q), after, key)
         shape = tuple(bounds[name] is not None for name in NAME_BOUNDS)
-        found = NAME_WALK.rows(shape, *[bounds[name] for name in NAME_BOUNDS if bounds[name] is not None], room + 1)
+        values = [bounds[name] for name in NAME_BOUNDS if bounds[name] is not None]
+        found = NAME_WALK.execute(shape, *values, room + 1).fetchall()
         results.extend(found[:room])
         if len(found) > room:
             last = results[-1] if room else None
-            next_cursor = _write_cursor(ctx.keyring, 2, [last.name_key, last.id] if last else None)
+            next_cursor = _write_cursor(ctx.keyring, 2, [last[2], last[0]] if last else None)
     return SearchPage(_views(ctx, results, started), next_cursor)
 
 
-def _views(ctx: Context, found: list[Certificate], started) -> list[View]:
+def _views(ctx: Context, found: list[tuple[int, str, str]], started) -> list[View]:
     """The public views of the records a walk found (ids and keys only): from the cache, the rest in one query."""
-    views = {row.id: ctx.public_views.get(row.public_id_key) for row in found}
+    cached = ctx.public_views.get
+    views = {cert_id: cached(key) for cert_id, key, _ in found}
     missing = [cert_id for cert_id, view in views.items() if view is None]
     if missing:
         for cert in BY_IDS.rows(len(missing), *missing):
             view = views[cert.id] = public_view(ctx, cert)
             ctx.public_views.put(cert.public_id_key, view, started)
-    return [cached for row in found if (cached := views[row.id]) is not None]  # every one is found by now
+    return [view for cert_id, _, _ in found if (view := views[cert_id]) is not None]  # every one is found by now
 
 
 def _search_limit(raw: object) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import falcon
 
 from .. import certificates, idempotency, search
-from ..public_cache import etag, not_modified
+from ..public_cache import not_modified
 from .common import Resource, bearer_token, read_fields
 
 
@@ -68,8 +68,7 @@ class Search(Resource):
     def on_get(self, req, resp):
         self.limit(req, "search")
         page = search.search_page(self._ctx, req.get_param("q"), req.get_param("limit"), req.get_param("cursor"))
-        body = page.body()
-        send_public(req, resp, body, etag(body), 30)
+        send_public(req, resp, page.body(), page.etag(), 30)
 
 
 def send_public(req, resp, body: bytes, tag: str, max_age: int) -> None:

@@ -244,9 +244,14 @@ def test_the_one_pass_signature_signs_what_hash_data_hashes():
     """Ed25519 is deterministic: the proof must be the signature of `hash_data` (the verifier's own hashing)."""
     document = json.loads(SIGNED_TEXT)
     unsigned = {k: v for k, v in document.items() if k != "proof"}
-    sign = Ed25519PrivateKey.from_private_bytes(verifier.private_key_from_multibase(KEY_PAIR["privateKeyMultibase"])).sign
+    sign = Ed25519PrivateKey.from_private_bytes(
+        verifier.private_key_from_multibase(KEY_PAIR["privateKeyMultibase"])
+    ).sign
     signed = verifier.add_proof(
-        unsigned, sign, verification_method=document["proof"]["verificationMethod"], created=document["proof"]["created"]
+        unsigned,
+        sign,
+        verification_method=document["proof"]["verificationMethod"],
+        created=document["proof"]["created"],
     )
     expected = "z" + verifier.b58encode(sign(verifier.hash_data(unsigned, signed["proof"])))
     assert signed["proof"]["proofValue"] == expected
