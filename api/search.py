@@ -128,7 +128,7 @@ def _views(ctx: Context, found: list[tuple[int, str, str]], started) -> list[Vie
         for cert in BY_IDS.rows(len(missing), *missing):
             view = views[cert.id] = public_view(ctx, cert)
             ctx.public_views.put(cert.public_id_key, view, started)
-    return [view for cert_id, _, _ in found if (view := views[cert_id]) is not None]  # every one is found by now
+    return [shown for cert_id, _, _ in found if (shown := views[cert_id]) is not None]  # every one is found by now
 
 
 def _search_limit(raw: object) -> int:

@@ -154,6 +154,7 @@ class SigningKeys:
         """The current key (checked once), its verification method and a function that signs with it: for signing
         inside one transaction without checking the key again for each signature."""
         key = self.current()
+        assert self._private is not None  # current() refuses to go on without one
         return key, self.verification_method_for(key), self._private.sign
 
     def current(self) -> PublishedKey:
