@@ -178,17 +178,16 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
     if event == "revoke":
         _set_bits("revocation", [status_index for _, status_index in earlier] + [index], now)
     _, canonical = build_credential(ctx, cert, version, index, now, signer=(method, sign))
-    row = insert(
-        CredentialVersion(
-            certificate=cert.id,
-            version=version,
-            event=event,
-            status_index=index,
-            signing_key=key.row_id,
-            created_at=now,
-            document=canonical.decode("utf-8"),  # stored in its canonical form: the log's hash is of these bytes
-        )
+    row = CredentialVersion(
+        certificate=cert.id,
+        version=version,
+        event=event,
+        status_index=index,
+        signing_key=key.row_id,
+        created_at=now,
+        document=canonical.decode("utf-8"),  # stored in its canonical form: the log's hash is of these bytes
     )
+    insert(row)
     # Its leaf, in the same transaction.
     transparency.log_credential_version(cert, row, credential_hash=hashlib.sha256(canonical).hexdigest(), head=head)
     return row

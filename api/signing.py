@@ -103,7 +103,7 @@ def did_web(base_url: str) -> str:
 
 
 def _published(row: SigningKey) -> PublishedKey:
-    return PublishedKey(row.public_key_multibase, row.valid_from, row.valid_until, row.id)
+    return PublishedKey(row.public_key_multibase, row.valid_from, row.valid_until, row.get_id())
 
 
 def public_multikey(seed: bytes) -> str:
