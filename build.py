@@ -9,7 +9,9 @@ output/theme/ is renamed with a content hash (site.css -> site.3f9a1c2b4d.css) a
 match, so netlify.toml can cache /theme/* for a year while a changed file always gets a new URL. Stylesheets
 lose their comments and indentation on the way; scripts are parsed and minified by calmjs.parse (an ES5 parser:
 the site's scripts are plain ES5, and a syntax error stops the build), with local names shortened, so every page
-with its assets stays within its byte budget (tests/unit/test_site_weight.py).
+with its assets stays within its byte budget (tests/unit/test_site_weight.py). Minifying is most of a build's time,
+so its results are kept in var/build-cache/, keyed by the script's text, the minifier's version and its options: a
+script that did not change is not parsed again (`--no-cache` ignores what is kept, and refreshes it).
 
 Pages and scripts never type a rule's number or the id format: they write a placeholder, `{rule:NAME}` for a value
 of the export's "rules" (api/rules.py) or `{id:NAME}` for one of its "public_id" (api/public_id.py), and the build
@@ -24,6 +26,7 @@ import hashlib
 import html
 import json
 import logging
+import os
 import re
 import shutil
 import sys
@@ -33,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 SITE = ROOT / "site"
 DEFAULT_OUTPUT = ROOT / "output"
+CACHE = ROOT / "var" / "build-cache"
+_MINIFY_OPTIONS = "es5 minify_print obfuscate=True obfuscate_globals=False"
 
 _THEME_REF = re.compile(r"""(?<=["'(])/theme/[^"'()\s?#]+""")
 # A line break before one of these tags never renders (block boxes, head elements, options), so it is dropped;
@@ -63,8 +68,9 @@ def fill_placeholders(text: str, where: Path | str, *, script: bool = False) -> 
     return _PLACEHOLDER.sub(value, text)
 
 
-def build(output: Path | str = DEFAULT_OUTPUT) -> Path:
-    """Build the site into `output` (replaced if it holds a previous build) and return its path."""
+def build(output: Path | str = DEFAULT_OUTPUT, *, use_cache: bool = True) -> Path:
+    """Build the site into `output` (replaced if it holds a previous build) and return its path. `use_cache=False`
+    minifies every script again (and refreshes the cache)."""
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -75,7 +81,7 @@ def build(output: Path | str = DEFAULT_OUTPUT) -> Path:
     _clear(output)
     settings = read_settings(str(SITE / "pelicanconf.py"), override={"OUTPUT_PATH": str(output)})
     Pelican(settings).run()
-    _fingerprint(output)
+    _fingerprint(output, use_cache=use_cache)
     return output
 
 
@@ -109,8 +115,27 @@ def _minify_css(text: str) -> str:
     return re.sub(r":\s+", ":", text).replace(";}", "}").strip() + "\n"
 
 
-def _minify_js(text: str, where: Path) -> str:
-    """Parse as ES5 and print minified, local names shortened (top-level names are shared between scripts)."""
+def _minify_js(text: str, where: Path, *, use_cache: bool = True) -> str:
+    """Parse as ES5 and print minified, local names shortened (top-level names are shared between scripts). A result
+    is kept under the hash of the text, the minifier's version and its options; only a script that parsed is kept."""
+    from importlib.metadata import version
+
+    key = hashlib.sha256(f"{version('calmjs.parse')}\n{_MINIFY_OPTIONS}\n{text}".encode()).hexdigest()
+    kept = CACHE / f"{key}.js"
+    if use_cache and kept.is_file():
+        return kept.read_text(encoding="utf-8")
+    minified = _minify_js_now(text, where)
+    try:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+        partial.write_text(minified, encoding="utf-8")
+        os.replace(partial, kept)  # whole or absent, even with two builds at once
+    except OSError:
+        pass  # a read-only checkout builds without a cache
+    return minified
+
+
+def _minify_js_now(text: str, where: Path) -> str:
     from calmjs.parse import es5
     from calmjs.parse.exceptions import ECMASyntaxError
     from calmjs.parse.unparsers.es5 import minify_print
@@ -122,7 +147,7 @@ def _minify_js(text: str, where: Path) -> str:
     return minify_print(program, obfuscate=True, obfuscate_globals=False) + "\n"
 
 
-def _fingerprint(output: Path) -> dict[str, str]:
+def _fingerprint(output: Path, *, use_cache: bool = True) -> dict[str, str]:
     """Rename theme assets with a content hash and point every page at the new names."""
     manifest: dict[str, str] = {}
     files = sorted(p for p in (output / "theme").rglob("*") if p.is_file())
@@ -134,7 +159,7 @@ def _fingerprint(output: Path) -> dict[str, str]:
             data = _minify_css(_rewrite(data.decode("utf-8"), manifest, path)).encode("utf-8")
         elif path.suffix == ".js":
             script = fill_placeholders(_rewrite(data.decode("utf-8"), manifest, path), path, script=True)
-            data = _minify_js(script, path).encode("utf-8")
+            data = _minify_js(script, path, use_cache=use_cache).encode("utf-8")
         target = _hashed_name(path, data)
         target.write_bytes(data)
         path.unlink()
@@ -148,10 +173,11 @@ def _fingerprint(output: Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="output directory (default: output/)")
+    parser.add_argument("--no-cache", action="store_true", help="minify every script again (var/build-cache/)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     started = time.monotonic()
-    output = build(args.output)
+    output = build(args.output, use_cache=not args.no_cache)
     pages = sum(1 for _ in output.rglob("*.html"))
     print(f"Built {pages} pages into {output} in {time.monotonic() - started:.2f} s")
     return 0

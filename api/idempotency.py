@@ -22,6 +22,7 @@ import peewee
 
 from .context import Context
 from .crypto import normalize_token
+from .db import write_transaction
 from .errors import RegistryError
 from .models import IdempotentRequest
 
@@ -83,7 +84,7 @@ def remember(ctx: Context, request: Scope | None, answer: Answer) -> Answer:
     if request is None:
         return answer
     try:
-        with ctx.db.atomic():
+        with write_transaction(ctx.db):  # queued behind the process's writers, not in SQLite's busy sleeps
             IdempotentRequest.create(
                 scope_hash=request.scope_hash,
                 request_hash=request.request_hash,
