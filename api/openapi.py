@@ -33,17 +33,21 @@ def _errors(*statuses: int) -> dict:
     return {str(status): _answer("Error", ERROR) for status in statuses}
 
 
-def _body(properties: dict, required: list[str], *, form: dict | None = None, schema: dict | None = None) -> dict:
+def _body(
+    properties: dict, required: list[str], *, form: dict | None = None, schema: dict | None = None, optional=False
+) -> dict:
     """The same fields as JSON or as a form; in a form every value is text, so a boolean is one of its words.
-    `schema`: the JSON schema, when it says more than its properties (a description, examples)."""
+    `schema`: the JSON schema, when it says more than its properties (a description, examples). `optional`: the
+    body may be left out (the token then comes as the bearer)."""
     schema = schema or {"type": "object", "properties": properties, "required": required}
+    form_words = {str(BOOLEAN["anyOf"]): FORM_BOOLEAN, str(REQUIRED_BOOLEAN["anyOf"]): FORM_REQUIRED_BOOLEAN}
     form_properties = {
-        name: {**FORM_BOOLEAN, **_described(prop)} if prop.get("anyOf") == BOOLEAN["anyOf"] else prop
+        name: {**form_words[str(prop["anyOf"])], **_described(prop)} if str(prop.get("anyOf")) in form_words else prop
         for name, prop in properties.items()
     }
     form_schema = form or {"type": "object", "properties": form_properties, "required": required}
     return {
-        "required": True,
+        "required": not optional,
         "content": {
             "application/json": {"schema": schema},
             "application/x-www-form-urlencoded": {"schema": form_schema},
@@ -64,6 +68,9 @@ FORM_BOOLEAN = {
 }
 # What validation.clean_boolean takes: a JSON boolean, 0 or 1, one of its words, or null / empty for not sent.
 BOOLEAN = {"anyOf": [{"type": ["boolean", "null"]}, {"enum": [0, 1]}, FORM_BOOLEAN]}
+# A boolean that must be given (the agent-edit lock): the same words, but neither null nor empty.
+FORM_REQUIRED_BOOLEAN = {"type": "string", "pattern": FORM_BOOLEAN["pattern"][:-2] + "$"}
+REQUIRED_BOOLEAN = {"anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, FORM_REQUIRED_BOOLEAN]}
 
 # The document says exactly what the server accepts (schemathesis checks both directions in tests/faults): what the
 # validators refuse is outside these schemas, and what they accept is inside, as far as JSON Schema can say it.
@@ -91,6 +98,11 @@ TOKEN = {
     "type": "string",
     "pattern": f"^{rules.TOKEN_PREFIX}[{rules.TOKEN_ALPHABET}]{{{rules.TOKEN_BODY_LENGTH}}}$",
     "description": "A purchase token. The server also accepts it in any case, with spaces or hyphens.",
+}
+# In a body that may instead rely on the bearer, an empty token counts as not sent (as an empty form value does).
+BODY_TOKEN = {
+    "anyOf": [TOKEN, {"type": "string", "maxLength": 0}, {"type": "null"}],
+    "description": "A purchase token; absent or empty, the bearer token is used.",
 }
 # rules.EMAIL_PATTERN, with the control characters rules.normalize_email also refuses.
 _EMAIL_PART = '[^\\s@<>()\\[\\],;:"\\x00-\\x1f\\x7f]+'
@@ -240,8 +252,16 @@ def private_record_schema() -> dict[str, Any]:
     )
 
 
+# The session Stripe sent the holder's browser back with; text that is not a Checkout Session id is ignored.
+AMENDMENT_SESSION = {
+    "name": "session_id",
+    "in": "query",
+    "description": "A Stripe Checkout Session id (cs_…) of this record's amendment; anything else is ignored.",
+    "schema": {"type": "string"},
+}
+
 CERTIFICATE_FIELDS = {
-    "token": TOKEN,
+    "token": BODY_TOKEN,
     "edit_source": {"type": "string", "enum": [str(source) for source in SUBMISSION_SOURCES]},
     "agent_handle": _text(80),
     **{field.name: submitted(field) for field in definition.FIELDS},
@@ -250,14 +270,14 @@ EXAMPLE_TOKEN = rules.TOKEN_PREFIX + rules.TOKEN_ALPHABET[-rules.TOKEN_BODY_LENG
 SUBMISSION = {
     "type": "object",
     "description": "A first submission issues the certificate (FirstSubmission: its required fields); a correction "
-    "sends the token and any fields it changes.",
+    "sends any fields it changes. The token is in the body or is the bearer.",
     "properties": CERTIFICATE_FIELDS,
-    "required": ["token"],
+    "required": [],
     "examples": [{"token": EXAMPLE_TOKEN, **{f.name: f.example for f in definition.FIELDS if f.example is not None}}],
 }
 FIRST_SUBMISSION = {
     "allOf": [_ref("Submission")],
-    "required": ["token", *(field.name for field in definition.FIELDS if field.required)],
+    "required": [field.name for field in definition.FIELDS if field.required],
 }
 
 PATHS = {
@@ -336,8 +356,11 @@ PATHS = {
     "/api/cert/redeem-token": {
         "post": {
             "summary": "Issue a certificate (first submission) or correct it",
+            "description": "The token comes in the body or as the bearer. A correction sends only what changes; "
+            "one that changes nothing (an empty body included) is answered 200 and uses no submission.",
             "parameters": [IDEMPOTENCY_KEY],
-            "requestBody": _body(CERTIFICATE_FIELDS, ["token"], schema=SUBMISSION),
+            "security": [*BEARER, {}],
+            "requestBody": _body(CERTIFICATE_FIELDS, [], schema=SUBMISSION, optional=True),
             "responses": {
                 "201": _answer("Issued"),
                 "200": _answer("Corrected"),
@@ -349,7 +372,9 @@ PATHS = {
         "post": {
             "summary": "The holder's switch: refuse agent-sourced corrections",
             "parameters": [IDEMPOTENCY_KEY],
-            "requestBody": _body({"token": TOKEN, "locked": BOOLEAN}, ["token", "locked"]),
+            "description": "The token comes in the body or as the bearer.",
+            "security": [*BEARER, {}],
+            "requestBody": _body({"token": BODY_TOKEN, "locked": REQUIRED_BOOLEAN}, ["locked"]),
             "responses": {"200": _answer("Lock state"), **_errors(400, 401, 403, 404, 409, 410, 413, 429)},
         }
     },
@@ -424,7 +449,7 @@ PATHS = {
         "get": {
             "summary": "The holder's paid amendment: available, can be bought, price (confirms a returned checkout)",
             "security": BEARER,
-            "parameters": [{"name": "session_id", "in": "query", "schema": {"type": "string", "maxLength": 255}}],
+            "parameters": [AMENDMENT_SESSION],
             "responses": {"200": _answer("Amendment state"), **_errors(400, 401, 403, 404, 409, 429, 502)},
         },
         "post": {
@@ -440,7 +465,7 @@ PATHS = {
         "get": {
             "summary": "The holder's full record (session_id: an amendment checkout the holder is back from)",
             "security": BEARER,
-            "parameters": [{"name": "session_id", "in": "query", "schema": {"type": "string", "maxLength": 255}}],
+            "parameters": [AMENDMENT_SESSION],
             "responses": {
                 "200": _answer(
                     "The holder's page: `certificate` once issued",

@@ -24,7 +24,7 @@ class Redeem(Resource):
     def on_post(self, req, resp):
         self.limit(req, "redeem")
         fields = read_fields(req)
-        if not fields.get("token") and bearer_token(req):
+        if fields.get("token") in (None, "") and bearer_token(req):  # absent or empty: not sent
             fields["token"] = bearer_token(req)
         request = idempotency.scope(
             self._ctx, "redeem", req.get_header(idempotency.HEADER), fields.get("token"), fields
@@ -42,7 +42,9 @@ class LockAgentEdits(Resource):
     def on_post(self, req, resp):
         self.limit(req, "redeem")
         fields = read_fields(req)
-        token = fields.get("token") or bearer_token(req)
+        token = fields.get("token")
+        if token in (None, ""):
+            token = bearer_token(req)
         request = idempotency.scope(self._ctx, "lock", req.get_header(idempotency.HEADER), token, fields)
         answer = idempotency.replay(self._ctx, request)
         if answer is None:
