@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from api import catalogue
+from api import catalogue, definition
 from api.errors import RegistryError
 from api.validation import clean_boolean, clean_submission
 
@@ -29,21 +29,27 @@ def refused(raw: dict, field: str, *, first: bool = True) -> str:
 def test_a_minimal_first_submission_gets_the_defaults():
     clean = clean_submission(FIRST, TODAY, first=True)
     assert clean.source == "human" and clean.agent_handle is None
-    assert clean.fields == {
-        "agent_name": "Joule",
-        "declared_ontological_status": "Autonomous Agent",
-        "cognitive_core_family": "Undisclosed",
-        "cognitive_core_exact": "",
-        "creator_label": "",
-        "inception_date": dt.date(2026, 2, 8),
-        "place_city": "",
-        "place_state": "",
-        "place_country": "Australia",
-        "show_city_public": False,
-        "hide_state_public": True,
-        "listed": False,
-        "parent_record": "",
-    }
+    # Every declared field is there; the ones below as sent or by their declared default.
+    assert set(clean.fields) == set(definition.NAMES)
+    assert {name: clean.fields[name] for name in PINNED_DEFAULTS} == PINNED_DEFAULTS
+    assert all(clean.fields[f.name] in (f.default, "") for f in definition.FIELDS if f.name not in FIRST)
+
+
+PINNED_DEFAULTS = {
+    "agent_name": "Joule",
+    "declared_ontological_status": "Autonomous Agent",
+    "cognitive_core_family": "Undisclosed",
+    "cognitive_core_exact": "",
+    "creator_label": "",
+    "inception_date": dt.date(2026, 2, 8),
+    "place_city": "",
+    "place_state": "",
+    "place_country": "Australia",
+    "show_city_public": False,
+    "hide_state_public": True,
+    "listed": False,
+    "parent_record": "",
+}
 
 
 def test_a_correction_returns_only_the_fields_sent():
