@@ -303,6 +303,11 @@ class OutboxMessage(BaseModel):
     sent_at = pw.DateTimeField(null=True)
     provider_id = pw.CharField(max_length=100, null=True)
 
+    class Meta:
+        # The sender's claim (`status = 'queued' AND next_attempt_at <= now ORDER BY next_attempt_at, id LIMIT 1`)
+        # is one step down this index (migration 0011); on `status` alone it sorted every queued message.
+        indexes = ((("status", "next_attempt_at", "id"), False),)
+
 
 class SchemaMigration(BaseModel):
     version = pw.IntegerField(primary_key=True)

@@ -115,7 +115,7 @@ def run_queries(ctx, records: int, runs: int) -> dict[str, tuple[float, float]]:
     def ten_pages() -> int:
         cursor, seen = None, 0
         for _ in range(10):
-            page = search.search(ctx, "ka", 50, cursor)
+            page = search.search(ctx, "ka", "50", cursor)  # as the query string gives it
             seen += len(page["results"])
             cursor = page["next_cursor"]
             if cursor is None:

@@ -140,6 +140,16 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0)
 
 
+def next_due(now: dt.datetime):
+    """The queued messages due by `now`, the oldest first: one step down the (status, next_attempt_at, id) index
+    (migration 0011), however many are queued."""
+    return (
+        OutboxMessage.select()
+        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    )
+
+
 class OutboxSender:
     def __init__(self, db, keyring: Keyring, transport, clock):
         self._db = db
@@ -153,12 +163,7 @@ class OutboxSender:
     def _claim_next(self) -> OutboxMessage | None:
         now = self._clock()
         with self._db.connection_context(), write_transaction(self._db):
-            candidate = (
-                OutboxMessage.select()
-                .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .first()
-            )
+            candidate = next_due(now).first()
             if candidate is None:
                 return None
             # A conditional update, so two senders (two instances) never claim the same message.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from api.db import is_sqlite
 from api.mail import messages
-from api.mail.outbox import MAX_ATTEMPTS, OutboxSender, ResendTransport, queue, read_payload
+from api.mail.outbox import MAX_ATTEMPTS, OutboxSender, ResendTransport, next_due, queue, read_payload
 from api.models import OutboxMessage
 
 
@@ -110,3 +111,22 @@ def test_messages_are_calm_and_complete():
     link = messages.private_link(base, "GSTK-" + "B" * 24)
     assert "7 days" in link.text and "24 hours" in link.text and "5 submissions" in link.text
     assert "AGENT INSTRUCTIONS" in link.text and "AGENT INSTRUCTIONS" in link.html
+
+
+def test_the_sender_claims_the_next_message_from_its_index_without_sorting_the_queue(ctx, clock):
+    """The claim runs once per message sent, inside a write transaction: it must not read every queued message."""
+    for n in range(5):
+        queue_one(ctx, key=f"k/{n}")
+    query = next_due(clock.now).limit(1)
+    sql, params = query.sql()
+    db = ctx.db
+    if is_sqlite(db):
+        plan = "\n".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "USING INDEX outbox_message_status_next_attempt_at_id" in plan and "TEMP B-TREE" not in plan, plan
+    else:
+        with db.atomic():  # a handful of rows: show whether the index can serve rows and order (as test_search)
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                db.execute_sql(f"SET LOCAL {setting} = off")
+            plan = "\n".join(row[0] for row in db.execute_sql("EXPLAIN " + sql, params).fetchall())
+        assert "Index Scan using outbox_message_status_next_attempt_at_id" in plan and "Sort" not in plan, plan
+    assert query.first().idempotency_key == "k/0"
