@@ -21,6 +21,7 @@ import dataclasses
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -248,24 +249,45 @@ def _new_dev_keys() -> dict:
     }
 
 
-def _write_dev_keys(path: Path, keys: dict) -> None:
+def _written(path: Path, keys: dict) -> Path:
+    """The keys in a new file beside `path`, private from its first byte (mkstemp makes it 0600) and on disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(keys, indent=2))
-    path.chmod(0o600)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as file:
+        file.write(json.dumps(keys, indent=2))
+        file.flush()
+        os.fsync(file.fileno())
+    return Path(name)
+
+
+def _write_dev_keys(path: Path, keys: dict) -> None:
+    """Replace the key file whole: a reader sees the old file or the new one, never part of one."""
+    temporary = _written(path, keys)
+    try:
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _dev_keys(path: Path) -> dict:
     """Development keys, made once and kept so that restarts can still read what earlier runs stored. A key file
-    from an earlier release gains the keys it lacks (the signing key), and keeps the others."""
-    if path.exists():
-        keys = json.loads(path.read_text())
-        missing = {name: value for name, value in _new_dev_keys().items() if name not in keys}
-        if missing:
-            keys.update(missing)
-            _write_dev_keys(path, keys)
-        return keys
-    keys = _new_dev_keys()
-    _write_dev_keys(path, keys)
+    from an earlier release gains the keys it lacks (the signing key), and keeps the others. Processes starting at
+    once (the server and a CLI command, say) agree: the first file made wins, the others read it."""
+    if not path.exists():
+        keys = _new_dev_keys()
+        temporary = _written(path, keys)
+        try:
+            os.link(temporary, path)  # fails if another process made the file first
+            return keys
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    keys = json.loads(path.read_text())
+    missing = {name: value for name, value in _new_dev_keys().items() if name not in keys}
+    if missing:
+        keys.update(missing)
+        _write_dev_keys(path, keys)
     return keys
 
 

@@ -104,3 +104,28 @@ def test_a_base64_signing_key_starting_with_z_is_read_as_base64():
 
     seed = base64.b64decode("z" + "A" * 42 + "=")
     assert signing_key_bytes(base64.b64encode(seed).decode()) == seed
+
+
+def test_processes_starting_at_once_agree_on_the_development_keys(tmp_path):
+    import stat
+    import threading
+
+    from api import config
+
+    path = tmp_path / "var" / "dev-keys.json"
+    start = threading.Barrier(8)
+    seen: list[dict] = []
+
+    def first_run():
+        start.wait()
+        seen.append(config._dev_keys(path))
+
+    threads = [threading.Thread(target=first_run) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 8 and all(keys == seen[0] for keys in seen)  # one set of keys, whoever came first
+    assert json.loads(path.read_text()) == seen[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["dev-keys.json"]  # no temporary file left behind
