@@ -8,6 +8,7 @@ answer back, and nothing is done a second time. Rules:
 - Same key, other fields: `409 idempotency_key_reused`; nothing is done.
 - Only successful answers are stored: a refused request changed nothing and may be sent again as it is.
 - Two requests with one key at the same time: the first to store its answer wins, and the other answers with it.
+- An answer is kept `rules.IDEMPOTENCY_KEEP_HOURS`; `ops purge` then deletes it (api/retention.py).
 The store keeps no key, token or link in the clear: the scope is a keyed hash and the answer is sealed.
 """
 

@@ -6,7 +6,8 @@ copy of its token kept for resending are deleted `days` after:
 - its claim window closed, for a paid token never used;
 - the checkout started, for a checkout never paid (pending, abandoned, failed).
 Every outbox message older than `days` loses its sealed body and address (`payload_enc`, `to_hash`); one still
-waiting to be sent is marked failed, since it can no longer be sent.
+waiting to be sent is marked failed, since it can no longer be sent. Stored answers to Idempotency-Key requests are
+deleted once older than `rules.IDEMPOTENCY_KEEP_HOURS`, whatever `days` is.
 
 What remains keeps every guarantee: tokens stay as keyed hashes (the private link keeps working), records and their
 hashes are permanent, the audit trail and the payment references stay. What is lost is said where it matters: the
@@ -23,7 +24,7 @@ import datetime as dt
 
 from . import rules
 from .context import Context
-from .models import Certificate, OutboxMessage, Purchase
+from .models import Certificate, IdempotentRequest, OutboxMessage, Purchase
 from .states import OutboxStatus, PurchaseStatus
 
 PURGED_MESSAGE_ERROR = "deleted under the retention policy before it was sent"
@@ -33,9 +34,14 @@ PURGED_MESSAGE_ERROR = "deleted under the retention policy before it was sent"
 class PurgeRun:
     purchases: int
     messages: int
+    idempotent_answers: int = 0
 
     def as_dict(self) -> dict:
-        return {"purchases_purged": self.purchases, "messages_purged": self.messages}
+        return {
+            "purchases_purged": self.purchases,
+            "messages_purged": self.messages,
+            "idempotent_answers_purged": self.idempotent_answers,
+        }
 
 
 def purge(ctx: Context, days: int = rules.RETENTION_DAYS) -> PurgeRun:
@@ -75,4 +81,6 @@ def purge(ctx: Context, days: int = rules.RETENTION_DAYS) -> PurgeRun:
             .where(old, (OutboxMessage.payload_enc.is_null(False)) | (OutboxMessage.to_hash != ""))
             .execute()
         )
-    return PurgeRun(purchases=purchases, messages=messages)
+        answers_before = now - dt.timedelta(hours=rules.IDEMPOTENCY_KEEP_HOURS)
+        answers = IdempotentRequest.delete().where(IdempotentRequest.created_at <= answers_before).execute()
+    return PurgeRun(purchases=purchases, messages=messages, idempotent_answers=answers)

@@ -124,6 +124,9 @@ FIRST_REMINDER_AFTER_DAYS = 3
 LAST_REMINDER_BEFORE_CLOSE_DAYS = 1
 REPLACE_LINK_HOURS = 24
 RETENTION_DAYS = 90
+# A stored answer to a request sent with an Idempotency-Key is kept this long (as Stripe keeps its keys), then
+# `ops purge` deletes it; a retry after that is handled as a new request (api/idempotency.py).
+IDEMPOTENCY_KEEP_HOURS = 24
 
 
 def first_reminder_at(paid_at: dt.datetime) -> dt.datetime:

@@ -95,7 +95,7 @@ def test_purge_leaves_nothing_older_than_the_window_in_any_table(ctx, db, lifecy
     assert not unused_secrets & set(every_value(db))
 
     # Idempotent.
-    assert retention.purge(ctx, 90) == retention.PurgeRun(purchases=0, messages=0)
+    assert retention.purge(ctx, 90) == retention.PurgeRun(purchases=0, messages=0, idempotent_answers=0)
 
 
 def test_what_remains_keeps_every_guarantee_and_says_what_was_lost(client, ctx, lifecycle, clock):
@@ -142,8 +142,37 @@ def test_ops_purge_command(tmp_path):
     assert subprocess.run([sys.executable, "-m", "api", "migrate"], env=env, capture_output=True).returncode == 0
     done = subprocess.run([sys.executable, "-m", "api", "ops", "purge"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == '{"days": 90, "purchases_purged": 0, "messages_purged": 0}'
+    assert done.stdout.strip() == (
+        '{"days": 90, "purchases_purged": 0, "messages_purged": 0, "idempotent_answers_purged": 0}'
+    )
     refused = subprocess.run(
         [sys.executable, "-m", "api", "ops", "purge", "--days", "0"], env=env, capture_output=True, text=True
     )
     assert refused.returncode == 2 and "--days" in refused.stderr
+
+
+def test_purge_deletes_stored_idempotent_answers_after_their_keep(client, ctx, paid_token, clock):
+    from api import rules
+    from api.models import IdempotentRequest
+
+    token = paid_token()
+    certificates.redeem(ctx, submission(token))
+
+    def lock(key: str, locked: bool):
+        return client.simulate_post(
+            "/api/cert/lock-agent-edits", json={"token": token, "locked": locked}, headers={"Idempotency-Key": key}
+        )
+
+    assert lock("older", True).status_code == 200
+    clock.now = FIXED_NOW + dt.timedelta(hours=2)
+    assert lock("newer", False).status_code == 200
+    assert IdempotentRequest.select().count() == 2
+
+    clock.now = FIXED_NOW + dt.timedelta(hours=rules.IDEMPOTENCY_KEEP_HOURS)
+    assert retention.purge(ctx, 90).idempotent_answers == 1  # the older answer is 24 hours old, the other is not
+    assert IdempotentRequest.select().count() == 1
+    # The purged key is new again: with another body it is a new request, not a 409.
+    again = lock("older", False)
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers
+    reused = lock("newer", True)  # still inside its 24 hours
+    assert reused.status_code == 409 and reused.json["error"] == "idempotency_key_reused"
