@@ -6,7 +6,8 @@ Rules kept here:
 - A purchase becomes `paid` exactly once, through `_mark_paid`, under a row lock; that transition queues the
   private-link email and clears the server-sealed token. Nothing moves `paid` back. A session Stripe says is paid
   is paid, whatever arrived before: a checkout first seen `abandoned` or `failed` becomes paid with a new token
-  (the ended checkout's token was cleared unsent).
+  (the ended checkout's token was cleared unsent), and the abandoned-checkout reminder, if not sent yet, is
+  withdrawn.
 - A Stripe event id is recorded in the same transaction as its effects: a replay, a duplicate or a concurrent
   second delivery changes nothing and sends nothing; a failure rolls both back so Stripe retries.
 - `checkout.session.expired` marks only our own, still-unpaid purchases `abandoned`, and sends the reminder
@@ -35,9 +36,9 @@ from .db import Prepared, for_update, write_transaction
 from .errors import RegistryError
 from .mail import messages
 from .mail.outbox import queue
-from .models import AuditEvent, Certificate, Purchase, WebhookEvent
+from .models import AuditEvent, Certificate, OutboxMessage, Purchase, WebhookEvent
 from .payments import PaymentProviderError, UnknownSession
-from .states import PurchaseStatus, Source
+from .states import OutboxStatus, PurchaseStatus, Source
 
 TOKEN_PURPOSE = "token"
 EMAIL_PURPOSE = "email"
@@ -134,6 +135,9 @@ def start_checkout(ctx: Context, raw_email) -> CheckoutStarted:
     return CheckoutStarted(session_id=session["id"], checkout_url=session["url"], binding=binding)
 
 
+WITHDRAWN_REMINDER = "withdrawn: the checkout was paid after all"
+
+
 def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = None) -> bool:
     """The single paid transition. Call with the purchase row locked; returns False when already paid."""
     if purchase.is_paid:
@@ -149,6 +153,12 @@ def _mark_paid(ctx: Context, purchase: Purchase, payment_intent: str | None = No
         purchase.handoff_token_enc = None
         Purchase.update(token_hash=purchase.token_hash, token_last4=purchase.token_last4, handoff_token_enc=None).where(
             Purchase.id == purchase.id
+        ).execute()
+        # "Your checkout was not completed", queued when it ended, is withdrawn if it has not gone yet.
+        OutboxMessage.update(status=OutboxStatus.FAILED, payload_enc=None, last_error=WITHDRAWN_REMINDER).where(
+            OutboxMessage.purchase == purchase.id,
+            OutboxMessage.kind == "abandoned_reminder",
+            OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.HELD)),
         ).execute()
     else:
         token = ctx.keyring.open(TOKEN_PURPOSE, purchase.token_enc)

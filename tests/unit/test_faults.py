@@ -220,6 +220,24 @@ def test_a_paid_event_after_the_checkout_ended_makes_it_paid_with_a_usable_token
     assert status.status_code == 200 and status.json["mode"] == "new"
 
 
+def test_a_late_paid_event_withdraws_the_unsent_abandoned_checkout_reminder(client, checkout, deliver_mail):
+    # The expiry queued "your checkout was not completed"; the buyer who then paid must not receive it.
+    from api.models import OutboxMessage
+
+    from .support import post_event, stripe_event
+
+    purchase, session = checkout()
+    assert post_event(client, stripe_event("checkout.session.expired", session)).json["outcome"] == "abandoned"
+    (reminder,) = OutboxMessage.select().where(OutboxMessage.kind == "abandoned_reminder")
+    assert reminder.status == "queued"
+    assert post_event(client, stripe_event("checkout.session.completed", _paid(session))).json["outcome"] == "paid"
+    reminder = OutboxMessage.get_by_id(reminder.id)
+    assert (reminder.status, reminder.payload_enc) == ("failed", None)
+    assert "paid" in reminder.last_error
+    sent = deliver_mail()
+    assert len(sent) == 1 and "GSTK-" in sent[0]["text"]  # the private link alone
+
+
 def test_the_post_payment_page_asks_stripe_about_an_ended_checkout(client, checkout, stripe_double):
     from api.models import OutboxMessage, Purchase
 
