@@ -629,7 +629,7 @@ class UsageError(Exception):
     pass
 
 
-def _read_json(path: str):
+def _read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_DOCUMENT_BYTES + 1)
@@ -637,6 +637,11 @@ def _read_json(path: str):
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if len(data) > MAX_DOCUMENT_BYTES:
         raise UsageError(f"{path} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    return data
+
+
+def _read_json(path: str):
+    data = _read_bytes(path)
     try:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -735,13 +740,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_text(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise UsageError(f"{path} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    data = _read_bytes(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
