@@ -40,11 +40,7 @@ def _body(
     `schema`: the JSON schema, when it says more than its properties (a description, examples). `optional`: the
     body may be left out (the token then comes as the bearer)."""
     schema = schema or {"type": "object", "properties": properties, "required": required}
-    form_words = {str(BOOLEAN["anyOf"]): FORM_BOOLEAN, str(REQUIRED_BOOLEAN["anyOf"]): FORM_REQUIRED_BOOLEAN}
-    form_properties = {
-        name: {**form_words[str(prop["anyOf"])], **_described(prop)} if str(prop.get("anyOf")) in form_words else prop
-        for name, prop in properties.items()
-    }
+    form_properties = {name: _in_a_form(prop) for name, prop in properties.items()}
     form_schema = form or {"type": "object", "properties": form_properties, "required": required}
     return {
         "required": not optional,
@@ -53,6 +49,14 @@ def _body(
             "application/x-www-form-urlencoded": {"schema": form_schema},
         },
     }
+
+
+def _in_a_form(prop: dict) -> dict:
+    """A property as a form carries it: a boolean becomes one of its words."""
+    for as_json, as_text in ((BOOLEAN, FORM_BOOLEAN), (REQUIRED_BOOLEAN, FORM_REQUIRED_BOOLEAN)):
+        if prop.get("anyOf") == as_json["anyOf"]:
+            return {**as_text, **_described(prop)}
+    return prop
 
 
 def _any_case(word: str) -> str:

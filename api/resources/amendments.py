@@ -7,7 +7,7 @@ from __future__ import annotations
 import falcon
 
 from .. import amendments
-from .common import Resource, bearer_token, read_fields
+from .common import Resource, bearer_token, read_fields, submitted_token
 
 
 class Amendment(Resource):
@@ -19,6 +19,6 @@ class Amendment(Resource):
     def on_post(self, req, resp):
         self.limit(req, "checkout")
         fields = read_fields(req)
-        purchase, cert = amendments.holder_record(self._ctx, fields.get("token") or bearer_token(req))
+        purchase, cert = amendments.holder_record(self._ctx, submitted_token(req, fields))
         resp.status = falcon.HTTP_201
         resp.media = amendments.start_checkout(self._ctx, purchase, cert)

@@ -10,7 +10,7 @@ import falcon
 
 from .. import certificates, idempotency, search
 from ..public_cache import not_modified
-from .common import Resource, bearer_token, read_fields
+from .common import Resource, bearer_token, read_fields, submitted_token
 
 
 def _send(resp, answer: idempotency.Answer) -> None:
@@ -24,8 +24,7 @@ class Redeem(Resource):
     def on_post(self, req, resp):
         self.limit(req, "redeem")
         fields = read_fields(req)
-        if fields.get("token") in (None, "") and bearer_token(req):  # absent or empty: not sent
-            fields["token"] = bearer_token(req)
+        fields["token"] = submitted_token(req, fields)
         request = idempotency.scope(
             self._ctx, "redeem", req.get_header(idempotency.HEADER), fields.get("token"), fields
         )
@@ -42,9 +41,7 @@ class LockAgentEdits(Resource):
     def on_post(self, req, resp):
         self.limit(req, "redeem")
         fields = read_fields(req)
-        token = fields.get("token")
-        if token in (None, ""):
-            token = bearer_token(req)
+        token = submitted_token(req, fields)
         request = idempotency.scope(self._ctx, "lock", req.get_header(idempotency.HEADER), token, fields)
         answer = idempotency.replay(self._ctx, request)
         if answer is None:

@@ -52,6 +52,13 @@ def bearer_token(req: falcon.Request) -> str | None:
     return None
 
 
+def submitted_token(req: falcon.Request, fields: dict):
+    """The token of a write: the body's, or the bearer when the body has none (absent or empty counts as not sent;
+    any other value is the body's, right or wrong)."""
+    token = fields.get("token")
+    return bearer_token(req) if token in (None, "") else token
+
+
 def client_address(req: falcon.Request) -> str:
     return req.remote_addr or "unknown"
 

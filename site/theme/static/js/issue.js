@@ -17,11 +17,7 @@
   }
 
   function validEmail() {
-    var value = emailAddress(input.value), ok = value !== null;  // email-rule.js: the API's own rule
-    input.setAttribute("aria-invalid", ok ? "false" : "true");
-    GS.text(error, ok ? "" : "Enter a valid email address, for example name@example.com.");
-    error.hidden = ok;
-    return value;
+    return showEmailVerdict(input, error, emailAddress(input.value));  // email-rule.js: the API's own rule
   }
 
   function busy(on) {
