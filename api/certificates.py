@@ -40,7 +40,7 @@ from .errors import RegistryError, invalid_field
 from .mail import messages
 from .mail.outbox import queue
 from .models import AuditEvent, CardCounter, Certificate, Purchase, name_key
-from .public_cache import View, record_changed
+from .public_cache import View, record_added, record_changed
 from .purchases import claim_status, recovery_email, require_claimable
 from .states import CertificateStatus, ParentStatus, Source
 
@@ -143,6 +143,7 @@ def _issue(
         )
         records.seal(cert)
         insert(cert)
+        record_added(ctx)
         USE_TOKEN.execute(None, cert.id, now, purchase.id)
         delegation.touch(ctx, credential)
         _audit(

@@ -1,5 +1,5 @@
 """The collaborators every domain function receives: configuration, database, keys (secret and signing), Stripe,
-clock, randomness, and the process's cache of public views.
+clock, randomness, and the process's caches of public views and search pages.
 
 `Context.build(config, ...)` makes the real ones; tests pass their own clock, random source or Stripe client
 (pointed at the local Stripe double over loopback HTTP) instead of monkeypatching. The context owns the database:
@@ -22,7 +22,7 @@ from .crypto import Keyring
 from .db import open_database
 from .models import bind_models
 from .payments import StripeGateway, make_stripe_client
-from .public_cache import PublicViews
+from .public_cache import MAX_PAGES, PublicViews, View
 from .signing import SigningKeys, did_web
 
 
@@ -38,7 +38,8 @@ class Context:
     stripe: StripeGateway
     clock: Callable[[], dt.datetime] = utcnow
     random_bytes: Callable[[int], bytes] = os.urandom
-    public_views: PublicViews = dataclasses.field(default_factory=PublicViews)  # api/public_cache.py
+    public_views: PublicViews[View] = dataclasses.field(default_factory=PublicViews)  # api/public_cache.py
+    search_pages: PublicViews = dataclasses.field(default_factory=lambda: PublicViews(max_entries=MAX_PAGES))
     signing_keys: SigningKeys = None  # type: ignore[assignment]  # made from config, db and clock when not given
 
     def __post_init__(self) -> None:

@@ -13,6 +13,10 @@ Contract:
   older than a write it did not see.
 - Only records that exist are cached; an unknown id is looked up again every time, so a new record is visible at
   once everywhere.
+- Search pages are kept the same way (`Context.search_pages`, keyed by query, limit and cursor), at most
+  `MAX_PAGES` of them. A page expires no later than the oldest record view it was made from, so the 5 s bound holds
+  for what a page shows too. In the writing process every change to a certificate, and every new certificate
+  (`record_added`), drops all pages when its transaction commits: a new or renamed record can move every page.
 - `etag()` and `not_modified()` give public reads an ETag and answer `If-None-Match` with 304, so browsers and a
   CDN absorb repeats.
 """
@@ -27,9 +31,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 MAX_AGE_SECONDS = 5.0
 MAX_ENTRIES = 20_000
+MAX_PAGES = 1_000  # search pages: each holds up to 50 views, shared with the record cache while both keep them
+
+Value = TypeVar("Value")
 
 
 def dumps(value) -> bytes:
@@ -66,8 +74,9 @@ class View:
         return cls(record, body, etag(body), closes_at)
 
 
-class PublicViews:
-    """A bounded, thread-safe map from `public_id_key` to `View`, with a time bound and a write generation."""
+class PublicViews(Generic[Value]):
+    """A bounded, thread-safe map (`public_id_key` to `View`, or a search to its page) with a time bound and a
+    write generation."""
 
     def __init__(
         self,
@@ -78,11 +87,16 @@ class PublicViews:
         self.max_age = max_age
         self._max_entries = max_entries
         self._monotonic = monotonic
-        self._entries: OrderedDict[str, tuple[float, View]] = OrderedDict()
+        self._entries: OrderedDict[object, tuple[float, Value]] = OrderedDict()
         self._lock = threading.Lock()
         self.generation = 0
 
-    def get(self, key: str) -> View | None:
+    def get(self, key: object) -> Value | None:
+        entry = self.entry(key)
+        return None if entry is None else entry[1]
+
+    def entry(self, key: object) -> tuple[float, Value] | None:
+        """`(expires_at, value)` on this cache's monotonic clock, or None."""
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -91,26 +105,29 @@ class PublicViews:
                 if self._entries.get(key) is entry:
                     del self._entries[key]
             return None
-        return entry[1]
+        return entry
 
     def begin_read(self) -> tuple[int, float]:
         """Call before reading from the database; pass the result to `put`."""
         return self.generation, self._monotonic()
 
-    def put(self, key: str, view: View, started: tuple[int, float]) -> None:
+    def put(self, key: object, value: Value, started: tuple[int, float], expires_at: float | None = None) -> None:
+        """Keep `value` until `max_age` after `started`, or until `expires_at` if that is sooner (a value made from
+        other cached values expires with the oldest of them)."""
         generation, read_at = started
         if self.max_age <= 0:
             return
+        until = read_at + self.max_age if expires_at is None else min(read_at + self.max_age, expires_at)
         with self._lock:
             if generation != self.generation:
-                return  # a write committed while this view was being read: it may predate that write
-            self._entries[key] = (read_at + self.max_age, view)
+                return  # a write committed while this value was being read: it may predate that write
+            self._entries[key] = (until, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)
 
-    def invalidate(self, key: str | None = None) -> None:
-        """Drop one record's view (or all of them) and fence off reads that began before now."""
+    def invalidate(self, key: object = None) -> None:
+        """Drop one entry (or all of them) and fence off reads that began before now."""
         with self._lock:
             self.generation += 1
             if key is None:
@@ -120,5 +137,17 @@ class PublicViews:
 
 
 def record_changed(ctx, key: str) -> None:
-    """Call inside any transaction that changes a certificate's public view: drops the view when it commits."""
-    ctx.db.after_commit(lambda: ctx.public_views.invalidate(key))
+    """Call inside any transaction that changes a certificate's public view: drops the view, and every search
+    page, when it commits."""
+
+    def drop() -> None:
+        ctx.public_views.invalidate(key)
+        ctx.search_pages.invalidate()
+
+    ctx.db.after_commit(drop)
+
+
+def record_added(ctx) -> None:
+    """Call inside the transaction that issues a certificate: drops every search page when it commits (the new
+    record has no view cached yet)."""
+    ctx.db.after_commit(ctx.search_pages.invalidate)

@@ -11,11 +11,14 @@ Rules (docs/api.md, "search"):
 The index walks are the query scopes `Certificate.with_id_prefix` and `Certificate.listed_with_name_prefix`; a
 search runs them as `Prepared` statements (written once per shape, api/db.py) that read only ids and keys, and takes
 each record's public view from the process's cache (api/public_cache.py), reading the missing ones in one query.
+Whole pages are cached too (`Context.search_pages`), keyed by the validated query, limit and cursor, for no longer
+than the oldest view they show; every write to a certificate in this process drops them (api/public_cache.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hmac
 import json
 import re
@@ -69,11 +72,13 @@ class SearchPage:
     def answer(self) -> dict:
         return {"results": [view.record for view in self.views], "next_cursor": self.next_cursor}
 
+    @functools.cached_property
     def body(self) -> bytes:
         """The answer as JSON, assembled from the views' own bytes (equal to `dumps(self.answer())`)."""
         views = b",".join(view.body for view in self.views)
         return b'{"results":[' + views + b'],"next_cursor":' + dumps(self.next_cursor) + b"}"
 
+    @functools.cached_property
     def etag(self) -> str:
         """The page's ETag, from its views' tags and its cursor (which decide its body) rather than from hashing the
         whole body again: a changed record changes its view's tag, so the page's."""
@@ -89,6 +94,11 @@ def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_curso
     q = validation.clean_text("q", raw_q if raw_q is not None else "", SEARCH_MAX_QUERY)
     limit = _search_limit(raw_limit)
     phase, after = _read_cursor(ctx.keyring, raw_cursor)
+    page_key = (q, limit, raw_cursor or "")
+    cached_page = ctx.search_pages.get(page_key)
+    if cached_page is not None:
+        return cached_page
+    page_started = ctx.search_pages.begin_read()
     key = public_id.search_key(q)
     started = ctx.public_views.begin_read()
     results: list[tuple[int, str, str]] = []  # (id, public_id_key, name_key): the walk's columns (WALK_COLUMNS)
@@ -116,19 +126,25 @@ def search_page(ctx: Context, raw_q: object, raw_limit: object = None, raw_curso
         if len(found) > room:
             last = results[-1] if room else None
             next_cursor = _write_cursor(ctx.keyring, 2, [last[2], last[0]] if last else None)
-    return SearchPage(_views(ctx, results, started), next_cursor)
+    views, expires_at = _views(ctx, results, started)
+    page = SearchPage(views, next_cursor)
+    ctx.search_pages.put(page_key, page, page_started, expires_at)
+    return page
 
 
-def _views(ctx: Context, found: list[tuple[int, str, str]], started) -> list[View]:
-    """The public views of the records a walk found (ids and keys only): from the cache, the rest in one query."""
-    cached = ctx.public_views.get
-    views = {cert_id: cached(key) for cert_id, key, _ in found}
-    missing = [cert_id for cert_id, view in views.items() if view is None]
+def _views(ctx: Context, found: list[tuple[int, str, str]], started) -> tuple[list[View], float | None]:
+    """The public views of the records a walk found (ids and keys only): from the cache, the rest in one query;
+    and when the oldest cached one expires (None: every view was read now)."""
+    entries = {cert_id: ctx.public_views.entry(key) for cert_id, key, _ in found}
+    views = {cert_id: entry[1] for cert_id, entry in entries.items() if entry is not None}
+    expiries = [entry[0] for entry in entries.values() if entry is not None]
+    missing = [cert_id for cert_id, entry in entries.items() if entry is None]
     if missing:
         for cert in BY_IDS.rows(len(missing), *missing):
             view = views[cert.id] = public_view(ctx, cert)
             ctx.public_views.put(cert.public_id_key, view, started)
-    return [shown for cert_id, _, _ in found if (shown := views[cert_id]) is not None]  # every one is found by now
+    shown = [views[cert_id] for cert_id, _, _ in found if cert_id in views]  # records are never deleted: all
+    return shown, min(expiries, default=None)
 
 
 def _search_limit(raw: object) -> int:

@@ -398,6 +398,7 @@ def main() -> int:
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--skip-site", action="store_true")
     parser.add_argument("--only", help="comma-separated route names (default: all)")
+    parser.add_argument("--threads", type=int, help="waitress worker threads, for both servers (default: serve's)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -445,7 +446,8 @@ def main() -> int:
     loader = Loader(work, seconds)
     table = Table()
     try:
-        servers.start([PYTHON, "-m", "api", "serve", "--port", str(port)], "registry.log")
+        threads = ["--threads", str(args.threads)] if args.threads else []
+        servers.start([PYTHON, "-m", "api", "serve", "--port", str(port), *threads], "registry.log")
         servers.start(
             [
                 PYTHON,
@@ -454,6 +456,7 @@ def main() -> int:
                 str(reference_port),
                 "--database",
                 f"sqlite:///{work}/reference.db",
+                *threads,
             ],
             "reference.log",
         )

@@ -67,7 +67,7 @@ class Search(Resource):
     def on_get(self, req, resp):
         self.limit(req, "search")
         page = search.search_page(self._ctx, req.get_param("q"), req.get_param("limit"), req.get_param("cursor"))
-        send_public(req, resp, page.body(), page.etag(), 30)
+        send_public(req, resp, page.body, page.etag, 30)
 
 
 def send_public(req, resp, body: bytes, tag: str, max_age: int) -> None:

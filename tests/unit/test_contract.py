@@ -54,6 +54,27 @@ def test_api_answers_carry_protective_headers(client):
     assert result.headers["x-content-type-options"] == "nosniff"
 
 
+def test_health_asks_the_database_at_most_once_per_interval(ctx, clock, tmp_path):
+    from api.db import open_database
+    from api.models import bind_models
+    from api.resources.meta import HEALTH_PROBE_INTERVAL
+
+    db = open_database(f"sqlite:///{tmp_path}/health.db")
+    try:
+        context = Context(config=ctx.config, db=db, keyring=ctx.keyring, stripe=ctx.stripe, clock=clock)
+        client = falcon.testing.TestClient(create_app(context=context))
+        assert client.simulate_get("/api/health").status_code == 200
+        db.close()
+        db.init(str(tmp_path))  # a directory: the database can no longer be opened
+        clock.advance(seconds=HEALTH_PROBE_INTERVAL.total_seconds() / 2)
+        assert client.simulate_get("/api/health").status_code == 200  # the probe of a moment ago stands
+        clock.advance(seconds=HEALTH_PROBE_INTERVAL.total_seconds() / 2)
+        assert_error(client.simulate_get("/api/health"), 503, "database_unavailable")
+        assert_error(client.simulate_get("/api/health"), 503, "database_unavailable")  # a failure is not kept
+    finally:
+        bind_models(ctx.db)  # the models go back to the test's database
+
+
 def test_openapi_document_matches_the_routes(make_client, ctx):
     app = create_app(context=Context.build(ctx.config.replace(test_checkout=True), db=ctx.db, clock=ctx.clock))
     routes = {}

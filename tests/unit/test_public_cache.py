@@ -15,7 +15,7 @@ import falcon.testing
 
 from api import certificates
 from api.context import Context
-from api.public_cache import MAX_AGE_SECONDS, PublicViews, View, not_modified, record_changed
+from api.public_cache import MAX_AGE_SECONDS, MAX_PAGES, PublicViews, View, not_modified, record_changed
 from api.registry import Registry
 
 from .support import assert_error, correct
@@ -41,6 +41,7 @@ def other_process(ctx, ticks: Ticks):
     """A second instance of the registry: same database and keys, its own cache on its own clock."""
     context = Context.build(ctx.config, db=ctx.db, clock=ctx.clock)
     context.public_views = PublicViews(monotonic=ticks)
+    context.search_pages = PublicViews(max_entries=MAX_PAGES, monotonic=ticks)
     return context, falcon.testing.TestClient(Registry(context=context).app)
 
 
@@ -97,6 +98,64 @@ def test_a_search_page_refreshes_the_records_it_shows_within_the_bound(ctx, clie
     ticks.now += MAX_AGE_SECONDS
     found = elsewhere.simulate_get("/api/registry/search", params={"q": "alpha"}).json["results"]
     assert [r["agent_name"] for r in found] == ["Alpha Two"]
+
+
+def names(client, q: str) -> list[str]:
+    answer = client.simulate_get("/api/registry/search", params={"q": q})
+    assert answer.status_code == 200, answer.text
+    return [record["agent_name"] for record in answer.json["results"]]
+
+
+def test_search_pages_change_at_once_in_the_writing_process(ctx, client, issued):
+    token, _ = issued(agent_name="Alpha One", listed=True)
+    assert names(client, "alpha") == ["Alpha One"]
+    assert ctx.search_pages.get(("alpha", 20, "")) is not None  # the page is kept
+    issued(agent_name="Alpha Two", listed=True)  # a new record
+    assert names(client, "alpha") == ["Alpha One", "Alpha Two"]
+    assert correct(client, token, agent_name="Beta One").status_code == 200  # a rename moves it to another page
+    assert names(client, "alpha") == ["Alpha Two"]
+    assert names(client, "beta") == ["Beta One"]
+    certificates.revoke(ctx, "GS-BC-H-26-2", "Refunded")
+    assert names(client, "alpha") == []
+
+
+def test_another_process_keeps_a_search_page_no_longer_than_the_bound(ctx, client, issued):
+    token, _ = issued(agent_name="Alpha One", listed=True)
+    ticks = Ticks()
+    _, elsewhere = other_process(ctx, ticks)
+    assert names(elsewhere, "alpha") == ["Alpha One"]
+    assert correct(client, token, agent_name="Beta One").status_code == 200
+    issued(agent_name="Alpha Two", listed=True)
+    ticks.now += MAX_AGE_SECONDS / 2
+    assert names(elsewhere, "alpha") == ["Alpha One"]  # its cached page: not yet past the bound
+    ticks.now += MAX_AGE_SECONDS / 2
+    assert names(elsewhere, "alpha") == ["Alpha Two"]
+
+
+def test_a_search_page_expires_with_the_oldest_view_it_shows(ctx, client, issued):
+    token, _ = issued(agent_name="Alpha One", listed=True)
+    ticks = Ticks()
+    _, elsewhere = other_process(ctx, ticks)
+    assert lookup(elsewhere).json["agent_name"] == "Alpha One"  # the view is cached at 0 s
+    ticks.now += MAX_AGE_SECONDS - 1
+    assert names(elsewhere, "alpha") == ["Alpha One"]  # a page made at 4 s from that view
+    assert correct(client, token, agent_name="Alpha Two").status_code == 200
+    ticks.now += 1
+    # 5 s after the view was read: the page goes with it, though it was made only 1 s ago.
+    assert names(elsewhere, "alpha") == ["Alpha Two"]
+
+
+def test_a_search_that_began_before_a_write_does_not_keep_its_page(ctx, client, issued):
+    from api import search
+
+    issued(agent_name="Alpha One", listed=True)
+    started = ctx.search_pages.begin_read
+    ctx.search_pages.begin_read = lambda: (started()[0] - 1, started()[1])  # as if a write committed meanwhile
+    try:
+        assert [r["agent_name"] for r in search.search(ctx, "alpha")["results"]] == ["Alpha One"]
+    finally:
+        del ctx.search_pages.begin_read
+    assert ctx.search_pages.get(("alpha", 20, "")) is None
 
 
 def test_an_unknown_id_is_not_cached_so_a_new_record_is_visible_at_once(ctx, client, issued):
