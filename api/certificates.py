@@ -87,7 +87,7 @@ def redeem(ctx: Context, raw: dict, *, user_agent: str | None = None) -> Redeeme
         submission = validation.clean_submission(raw, today, first=True, source=source)
         parent = _resolve_parent(ctx, submission.fields.pop("parent_record"), own_purchase=purchase)
         return Redeemed(True, _issue(ctx, credential, submission, parent, user_agent), credential)
-    if BY_ID.first(purchase.certificate_id).is_revoked:
+    if credential.certificate().is_revoked:
         raise _revoked()
     source = delegation.submission_source(credential, raw.get("edit_source"))
     submission = validation.clean_submission(raw, today, first=False, source=source)
@@ -400,7 +400,7 @@ def token_status(ctx: Context, raw_token) -> dict:
             "message": f"Token valid: {claim['claim_days_left']} day(s) left to submit the initial details.",
             "next_step": guidance.next_step(ctx.config.base_url),
         }
-    cert = BY_ID.first(purchase.certificate_id)
+    cert = credential.certificate()
     if cert.is_revoked:
         raise _revoked()
     now = ctx.clock()

@@ -25,7 +25,7 @@ from .crypto import new_agent_token, normalize_agent_token, normalize_token
 from .db import for_update, write_transaction
 from .errors import RegistryError, invalid_field
 from .models import AgentToken, AuditEvent, Certificate, Purchase
-from .purchases import BY_TOKEN_HASH, require_claimable
+from .purchases import BY_TOKEN_HASH_WITH_CERTIFICATE, require_claimable
 from .states import Source
 
 HOLDER = "holder"
@@ -35,11 +35,20 @@ SOURCE_BY_KIND = {HOLDER: Source.HUMAN, AGENT: Source.AGENT}
 
 @dataclasses.dataclass(frozen=True)
 class Credential:
-    """A presented token, resolved: the purchase it acts on and, for an agent token, its row."""
+    """A presented token, resolved: the purchase it acts on and, for an agent token, its row. For the holder's
+    token the certificate it issued, if any, is read with the purchase (`issued`), as one snapshot: it is what the
+    request saw, not a lock; writes read their rows again under the lock."""
 
     purchase: Purchase
     token: str  # canonical form
     agent_token: AgentToken | None = None
+    issued: Certificate | None = None
+
+    def certificate(self) -> Certificate:
+        """The certificate the purchase issued (call only when it has one): as read with the purchase, or read now."""
+        if self.issued is not None:
+            return self.issued
+        return Certificate.get_by_id(self.purchase.certificate_id)
 
     @property
     def kind(self) -> str:
@@ -67,10 +76,11 @@ def resolve(ctx: Context, raw_token) -> Credential:
     text = raw_token if isinstance(raw_token, str) else None
     holder_token = normalize_token(text)
     if holder_token is not None:
-        purchase = BY_TOKEN_HASH.first(ctx.keyring.token_hash(holder_token))
-        if purchase is None:
+        found = BY_TOKEN_HASH_WITH_CERTIFICATE.joined_rows(Certificate, None, ctx.keyring.token_hash(holder_token))
+        if not found:
             raise _unknown()
-        return Credential(purchase, holder_token)
+        purchase, issued = found[0]
+        return Credential(purchase, holder_token, issued=issued)
     agent_token = normalize_agent_token(text)
     if agent_token is None:
         raise RegistryError(

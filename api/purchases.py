@@ -29,6 +29,8 @@ import dataclasses
 import datetime as dt
 import re
 
+import peewee
+
 from . import amendments, links, rules
 from .context import Context, iso
 from .crypto import crockford, new_token, normalize_token
@@ -200,6 +202,15 @@ BY_SESSION_LOCKED = Prepared(
     Purchase, lambda shape, session_id: for_update(Purchase.select().where(Purchase.stripe_session_id == session_id))
 )
 BY_TOKEN_HASH = Prepared(Purchase, lambda shape, token_hash: Purchase.select().where(Purchase.token_hash == token_hash))
+# The purchase with its certificate, if issued, in one statement (api/delegation.py).
+BY_TOKEN_HASH_WITH_CERTIFICATE = Prepared(
+    Purchase,
+    lambda shape, token_hash: (
+        Purchase.select(Purchase, Certificate)
+        .join(Certificate, peewee.JOIN.LEFT_OUTER, on=(Purchase.certificate == Certificate.id))
+        .where(Purchase.token_hash == token_hash)
+    ),
+)
 RECORD_EVENT = Prepared(
     WebhookEvent,
     lambda shape, event_id, event_type, processed_at: WebhookEvent.insert(

@@ -99,11 +99,12 @@ class Servers:
         self.env = env
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, args: list[str], log_name: str, env: dict | None = None) -> None:
+    def start(self, args: list[str], log_name: str, env: dict | None = None) -> int:
+        """Start a server; returns its process id."""
         log = open(self.work / log_name, "w")  # noqa: SIM115 - closed with the process
-        self.processes.append(
-            subprocess.Popen(args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT)
-        )
+        process = subprocess.Popen(args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process.pid
 
     def stop(self) -> None:
         for process in self.processes:
@@ -270,7 +271,9 @@ class Loader:
         headers: dict | None = None,
         lines: list[str] | None = None,
         line_header: str | None = None,
+        server: int | None = None,
     ) -> dict:
+        """wrk's figures for one run; with `server` (a process id), also that process's CPU time per request."""
         env = dict(os.environ, BENCH_METHOD=method, BENCH_SAMPLE_ERRORS="1")
         if lines is not None:
             self.batch += 1
@@ -292,12 +295,21 @@ class Loader:
         ]
         for name, value in (headers or {}).items():
             command += ["-H", f"{name}: {value}"]
+        cpu_before = process_cpu_seconds(server) if server else 0.0
         output = subprocess.run(command + [url], env=env, capture_output=True, text=True, check=True).stdout
+        cpu = process_cpu_seconds(server) - cpu_before if server else 0.0
         line = next(line for line in output.splitlines() if line.startswith("BENCH "))
         figures = json.loads(line[len("BENCH ") :])
         figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
         figures["samples"] = [line[len("SAMPLE ") :] for line in output.splitlines() if line.startswith("SAMPLE ")]
+        figures["cpu_us"] = cpu * 1e6 / figures["requests"] if figures["requests"] else 0.0
         return figures
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, every thread included (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Table:
@@ -319,7 +331,7 @@ class Table:
     def print(self) -> None:
         header = (
             f"{'route':<24}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-            f"{'non-2xx':>9}   {'reference':<22}{'ref req/s':>10}{'ratio':>7}{'target':>8}"
+            f"{'non-2xx':>9}{'CPU µs':>8}   {'reference':<22}{'ref req/s':>10}{'ratio':>7}{'target':>8}"
         )
         print(header)
         print("-" * len(header))
@@ -329,6 +341,7 @@ class Table:
                 f"{route:<24}{self.connections[route]:>6}{statistics.median(r['rps'] for r in self.runs[route]):>9,.0f}"
                 f"{run['p50_us'] / 1000:>9.2f}{run['p99_us'] / 1000:>9.2f}{run['max_us'] / 1000:>9.1f}"
                 f"{sum(r['non2xx'] + r['socket_errors'] for r in self.runs[route]):>9}"
+                f"{statistics.median(r['cpu_us'] for r in self.runs[route]):>8,.0f}"
             )
             reference = self.reference_of.get(route)
             if reference:
@@ -447,8 +460,8 @@ def main() -> int:
     table = Table()
     try:
         threads = ["--threads", str(args.threads)] if args.threads else []
-        servers.start([PYTHON, "-m", "api", "serve", "--port", str(port), *threads], "registry.log")
-        servers.start(
+        registry_pid = servers.start([PYTHON, "-m", "api", "serve", "--port", str(port), *threads], "registry.log")
+        reference_pid = servers.start(
             [
                 PYTHON,
                 "benchmarks/references.py",
@@ -484,17 +497,23 @@ def main() -> int:
         }
         for round_index in range(rounds):
             print(f"round {round_index + 1} of {rounds}", flush=True)
-            table.add("bare JSON route", loader.run(reference + "/json", READ_CONNECTIONS), READ_CONNECTIONS)
+            table.add(
+                "bare JSON route",
+                loader.run(reference + "/json", READ_CONNECTIONS, server=reference_pid),
+                READ_CONNECTIONS,
+            )
             for route, (path, headers) in reads.items():
                 if wanted(route):
                     table.add(
                         route,
-                        loader.run(base + path, READ_CONNECTIONS, headers=headers),
+                        loader.run(base + path, READ_CONNECTIONS, headers=headers, server=registry_pid),
                         READ_CONNECTIONS,
                         "bare JSON route",
                     )
             if wanted("first submission") or wanted("correction"):
-                insert = loader.run(reference + "/insert", SUBMIT_CONNECTIONS, method="POST", headers=json_headers)
+                insert = loader.run(
+                    reference + "/insert", SUBMIT_CONNECTIONS, method="POST", headers=json_headers, server=reference_pid
+                )
                 table.add(f"bare insert ({SUBMIT_CONNECTIONS} conns)", insert, SUBMIT_CONNECTIONS)
             if wanted("first submission"):
                 tokens = token_rounds[round_index]
@@ -505,6 +524,7 @@ def main() -> int:
                     method="POST",
                     headers=json_headers,
                     lines=bodies,
+                    server=registry_pid,
                 )
                 table.add("first submission", figures, SUBMIT_CONNECTIONS, f"bare insert ({SUBMIT_CONNECTIONS} conns)")
                 if wanted("correction"):
@@ -520,10 +540,17 @@ def main() -> int:
                         method="POST",
                         headers=json_headers,
                         lines=corrections,
+                        server=registry_pid,
                     )
                     table.add("correction", figures, SUBMIT_CONNECTIONS, f"bare insert ({SUBMIT_CONNECTIONS} conns)")
             if wanted("webhook"):
-                insert = loader.run(reference + "/insert", WEBHOOK_CONNECTIONS, method="POST", headers=json_headers)
+                insert = loader.run(
+                    reference + "/insert",
+                    WEBHOOK_CONNECTIONS,
+                    method="POST",
+                    headers=json_headers,
+                    server=reference_pid,
+                )
                 table.add(f"bare insert ({WEBHOOK_CONNECTIONS} conns)", insert, WEBHOOK_CONNECTIONS)
                 share = len(sessions) // rounds
                 events = signed_events(sessions[round_index * share : (round_index + 1) * share], str(round_index))
@@ -534,6 +561,7 @@ def main() -> int:
                     headers=json_headers,
                     lines=events,
                     line_header="Stripe-Signature",
+                    server=registry_pid,
                 )
                 table.add("webhook", figures, WEBHOOK_CONNECTIONS, f"bare insert ({WEBHOOK_CONNECTIONS} conns)")
     finally:
