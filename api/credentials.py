@@ -170,7 +170,8 @@ def record_version(ctx: Context, cert: Certificate, event: str) -> CredentialVer
     # The key first: on a fresh registry asking for it registers it, which appends the key's own leaf.
     key, method, sign = ctx.signing_keys.current_signer()
     head = transparency.lock_head()  # serialises versions: status indexes and leaves in one order
-    earlier = EARLIER_VERSIONS.execute(None, cert.id).fetchall()  # (version, status_index), oldest first
+    # (version, status_index), oldest first; an issuance's certificate was inserted by this transaction: none yet
+    earlier = [] if event == "issue" else EARLIER_VERSIONS.execute(None, cert.id).fetchall()
     version = (earlier[-1][0] if earlier else 0) + 1
     index = _allocate_index(now)
     if event in ("correct", "amend") and earlier:
