@@ -150,8 +150,9 @@ def main() -> int:
         rate_limit_enabled=False,
     )
     ctx = Context.build(config, db=db)
-    # The database's cost, not the cache's: with a zero bound nothing is kept (api/public_cache.py).
+    # The database's cost, not the caches': with a zero bound no view or page is kept (api/public_cache.py).
     ctx.public_views = PublicViews(max_age=0)
+    ctx.search_pages = PublicViews(max_age=0)
     sizes = [args.compare_at, args.records] if args.compare_at and args.compare_at < args.records else [args.records]
     figures, filled = [], 0
     for size in sizes:
