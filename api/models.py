@@ -295,10 +295,10 @@ class OutboxMessage(BaseModel):
     subject = pw.CharField(max_length=200)
     payload_enc = pw.TextField(null=True)  # sealed {to, text, html}; cleared once sent, or by purge
     idempotency_key = pw.CharField(max_length=200, unique=True)
-    status = EnumField(OutboxStatus, max_length=10, default=OutboxStatus.QUEUED, index=True)
+    status = EnumField(OutboxStatus, max_length=10, default=OutboxStatus.QUEUED)  # indexed with next_attempt_at
     attempts = pw.IntegerField(default=0)
     last_error = pw.CharField(max_length=500, null=True)
-    next_attempt_at = pw.DateTimeField(index=True)
+    next_attempt_at = pw.DateTimeField()
     created_at = pw.DateTimeField(index=True)
     sent_at = pw.DateTimeField(null=True)
     provider_id = pw.CharField(max_length=100, null=True)
