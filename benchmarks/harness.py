@@ -484,6 +484,10 @@ def main() -> int:
             f"registry {base}, references {reference}; wrk -t2, {seconds:g} s per run, {rounds} round(s)\n", flush=True
         )
         json_headers = {"Content-Type": "application/json"}
+
+        def post(url: str, connections: int, server: int, **options) -> dict:
+            return loader.run(url, connections, method="POST", headers=json_headers, server=server, **options)
+
         reads = {
             "health": ("/api/health", {}),
             "lookup": (f"/api/cert/lookup?id={fixture.public_id}", {}),
@@ -511,21 +515,12 @@ def main() -> int:
                         "bare JSON route",
                     )
             if wanted("first submission") or wanted("correction"):
-                insert = loader.run(
-                    reference + "/insert", SUBMIT_CONNECTIONS, method="POST", headers=json_headers, server=reference_pid
-                )
+                insert = post(reference + "/insert", SUBMIT_CONNECTIONS, reference_pid)
                 table.add(f"bare insert ({SUBMIT_CONNECTIONS} conns)", insert, SUBMIT_CONNECTIONS)
             if wanted("first submission"):
                 tokens = token_rounds[round_index]
                 bodies = [submission_body(token, f"Benchmark Agent {index}") for index, token in enumerate(tokens)]
-                figures = loader.run(
-                    base + "/api/cert/redeem-token",
-                    SUBMIT_CONNECTIONS,
-                    method="POST",
-                    headers=json_headers,
-                    lines=bodies,
-                    server=registry_pid,
-                )
+                figures = post(base + "/api/cert/redeem-token", SUBMIT_CONNECTIONS, registry_pid, lines=bodies)
                 table.add("first submission", figures, SUBMIT_CONNECTIONS, f"bare insert ({SUBMIT_CONNECTIONS} conns)")
                 if wanted("correction"):
                     issued = fixture.issued_tokens(tokens)
@@ -534,34 +529,19 @@ def main() -> int:
                         for turn in range(4)
                         for token in issued
                     ]
-                    figures = loader.run(
-                        base + "/api/cert/redeem-token",
-                        SUBMIT_CONNECTIONS,
-                        method="POST",
-                        headers=json_headers,
-                        lines=corrections,
-                        server=registry_pid,
-                    )
+                    figures = post(base + "/api/cert/redeem-token", SUBMIT_CONNECTIONS, registry_pid, lines=corrections)
                     table.add("correction", figures, SUBMIT_CONNECTIONS, f"bare insert ({SUBMIT_CONNECTIONS} conns)")
             if wanted("webhook"):
-                insert = loader.run(
-                    reference + "/insert",
-                    WEBHOOK_CONNECTIONS,
-                    method="POST",
-                    headers=json_headers,
-                    server=reference_pid,
-                )
+                insert = post(reference + "/insert", WEBHOOK_CONNECTIONS, reference_pid)
                 table.add(f"bare insert ({WEBHOOK_CONNECTIONS} conns)", insert, WEBHOOK_CONNECTIONS)
                 share = len(sessions) // rounds
                 events = signed_events(sessions[round_index * share : (round_index + 1) * share], str(round_index))
-                figures = loader.run(
+                figures = post(
                     base + "/api/stripe/webhook",
                     WEBHOOK_CONNECTIONS,
-                    method="POST",
-                    headers=json_headers,
+                    registry_pid,
                     lines=events,
                     line_header="Stripe-Signature",
-                    server=registry_pid,
                 )
                 table.add("webhook", figures, WEBHOOK_CONNECTIONS, f"bare insert ({WEBHOOK_CONNECTIONS} conns)")
     finally:
