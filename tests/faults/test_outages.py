@@ -104,8 +104,11 @@ def test_a_postgresql_connection_kill_storm_gives_only_503_and_recovers_without_
     # The same process, no restart: everything answers normally again.
     assert server.process.poll() is None
     # A worker thread whose idle connection was killed answers one 503 and then reconnects (api/db.py): within a
-    # few requests every thread has, and forty in a row answer normally.
-    assert wait_until(lambda: all(call("GET", server.url + "/api/health")[0] == 200 for _ in range(40)), 20)
+    # few requests every thread has, and forty in a row answer normally. token-status reads the database on every
+    # request (health asks it at most once a second, api/resources/meta.py, so it would not reach every thread).
+    status = ("GET", server.url + "/api/cert/token-status")
+    bearer = {"Authorization": f"Bearer {tokens[0]}"}
+    assert wait_until(lambda: all(call(*status, headers=bearer)[0] == 200 for _ in range(40)), 20)
     for token in tokens:
         answer = requests.post(server.url + "/api/cert/redeem-token", json={"token": token, **FIELDS}, timeout=15)
         assert answer.status_code in (200, 201), answer.text
