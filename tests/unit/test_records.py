@@ -225,3 +225,32 @@ def test_no_private_value_appears_in_lookup_or_search(client, ctx, paid_token, r
     assert record_view["agent_name"] == record["agent_name"]
     assert record_view["location"]["city"] == (private["place_city"] if record["show_city_public"] else None)
     assert record_view["location"]["state"] == (None if record["hide_state_public"] else private["place_state"])
+
+
+# What the record hash of version 1 covers. Changing it changes every hash a verifier recomputes for the records
+# already issued: a field added to the hash (or taken out) needs a new `records.HASH_VERSION`, and the records made
+# under version 1 must still be recomputed from this list.
+HASHED_UNDER_VERSION_1 = {
+    "public_id",
+    "issued_at",
+    "registration_source",
+    "parent_record_status",
+    "agent_name",
+    "declared_ontological_status",
+    "cognitive_core_family",
+    "cognitive_core_exact",
+    "creator_label",
+    "inception_date",
+    "place_city",
+    "place_state",
+    "place_country",
+    "show_city_public",
+    "hide_state_public",
+    "parent_record",
+}
+
+
+def test_the_record_hash_covers_what_its_version_says(issued):
+    _, cert = issued()
+    assert records.HASH_VERSION == 1 and cert.hash_version == 1
+    assert set(records.full_record(cert)) == HASHED_UNDER_VERSION_1
