@@ -35,7 +35,9 @@ from typing import Generic, TypeVar
 
 MAX_AGE_SECONDS = 5.0
 MAX_ENTRIES = 20_000
-MAX_PAGES = 1_000  # search pages: each holds up to 50 views, shared with the record cache while both keep them
+# Search pages: each holds up to 50 views (shared with the record cache) and its own body, about 33 KB for 50
+# typical records (measured), so 500 pages take some 20 MB at most; pages of the default 20 results, about 8 MB.
+MAX_PAGES = 500
 
 Value = TypeVar("Value")
 
