@@ -7,7 +7,8 @@ Rules (docs/api.md "Paid amendments"):
   non-secret reference (`amd_...`, the only identifier that leaves for Stripe) and a Checkout Session.
 - The amendment becomes `paid` exactly once, under its row lock, in the transaction that records the Stripe event
   (`apply_event`, called by `api/purchases.handle_event`) or, when the holder is back before the event, after
-  Stripe itself confirmed the session (`status`). An expired or failed checkout marks it `expired` / `failed`
+  Stripe itself confirmed the session (`status`). That transaction queues its one email to the recovery address
+  (none once the address was deleted), without the token. An expired or failed checkout marks it `expired` / `failed`
   and changes nothing else; a paid one is never moved back.
 - A paid, unused amendment lets exactly one partial submission of the holder through the correction path
   (`api/certificates._correct`), whatever the window or the cap say. That submission consumes it (`consume`) in the
@@ -31,6 +32,8 @@ from .context import Context, iso
 from .crypto import crockford
 from .db import for_update, write_transaction
 from .errors import RegistryError
+from .mail import messages
+from .mail.outbox import queue
 from .models import Amendment, Certificate, CertificateVersion, Purchase
 from .payments import PaymentProviderError, UnknownSession
 from .states import AmendmentStatus
@@ -124,14 +127,28 @@ def unused(cert: Certificate) -> Amendment | None:
 
 
 def _mark_paid(ctx: Context, amendment: Amendment, payment_intent: str | None) -> bool:
-    """The single paid transition. Call with the amendment row locked; False when it was already paid (or used)."""
+    """The single paid transition, with its email to the recovery address (none once the address was deleted under
+    the retention policy). Call with the amendment row locked; False when it was already paid (or used)."""
     if amendment.status in (AmendmentStatus.PAID, AmendmentStatus.USED):
         return False
+    now = ctx.clock()
     Amendment.update(
         status=AmendmentStatus.PAID,
-        paid_at=ctx.clock(),
+        paid_at=now,
         stripe_payment_intent=amendment.stripe_payment_intent or payment_intent,
     ).where(Amendment.id == amendment.id).execute()
+    cert = Certificate.get_by_id(amendment.certificate_id)
+    purchase = Purchase.get(Purchase.certificate == cert.id)
+    if purchase.email_purged_at is None:
+        queue(
+            ctx.keyring,
+            kind="amendment_paid",
+            to=_recovery_email(ctx, purchase),
+            message=messages.amendment_paid(ctx.config.base_url, cert.public_id, cert.version + 1),
+            idempotency_key=f"amendment-paid/{amendment.ref}",
+            now=now,
+            purchase=purchase,
+        )
     return True
 
 

@@ -25,6 +25,7 @@ EMAIL_KINDS = {
     "rotation_email": "token_rotated",
     "reminder_email": "claim_reminder",
     "resend_email": "link_resent",
+    "amendment_email": "amendment_paid",
 }
 
 

@@ -159,6 +159,32 @@ def certificate_issued(base_url: str, token: str | None, public_id: str) -> Mess
     return Message(issued_subject(public_id), text, html)
 
 
+def amendment_paid(base_url: str, public_id: str, next_version: int) -> Message:
+    """Sent when a paid amendment is recorded. It carries no token: the holder opens the private record with the
+    private link from the payment email."""
+    public_url = links.public_url(base_url, public_id)
+    use = (
+        "It allows one more submission of the record's details with your purchase token. The next submission that "
+        f"changes the record uses it and makes version {next_version} of the record; the public record then shows "
+        "which public fields changed, and when."
+    )
+    where = "Your private record opens with the private link in the payment email."
+    text = (
+        f"An amendment to birth certificate {public_id} has been paid.\n\n{use}\n\n{where}\n\n"
+        f"Public redacted record:\n{public_url}\n" + _footer_text(base_url)
+    )
+    html = _html(
+        [
+            f"An amendment to birth certificate <strong>{escape(public_id)}</strong> has been paid.",
+            escape(use),
+            escape(where),
+            f"Public redacted record:<br>{_link(public_url)}",
+        ],
+        base_url,
+    )
+    return Message(f"Amendment to certificate {public_id} paid", text, html)
+
+
 def token_rotated(base_url: str, token: str, public_id: str) -> Message:
     private_url = links.private_url(base_url, token)
     public_url = links.public_url(base_url, public_id)

@@ -9,7 +9,17 @@ import json
 import pytest
 
 from api import amendments
-from api.models import Amendment, AuditEvent, Certificate, CertificateVersion, CredentialVersion, LogEntry
+from api.mail.outbox import read_payload
+from api.models import (
+    Amendment,
+    AuditEvent,
+    Certificate,
+    CertificateVersion,
+    CredentialVersion,
+    LogEntry,
+    OutboxMessage,
+    Purchase,
+)
 
 from .support import assert_error, bearer, correct, post_event, redeem, stripe_event
 
@@ -158,6 +168,44 @@ def test_an_unpaid_completion_and_a_replayed_event_pay_nothing_twice(client, loc
     correct(client, token, agent_name="Joule II")
     late = post_event(client, stripe_event("checkout.session.expired", session))
     assert late.json["outcome"] == "unchanged" and Amendment.get_by_id(amendment.id).status == "used"
+
+
+def amendment_emails() -> list[OutboxMessage]:
+    return list(OutboxMessage.select().where(OutboxMessage.kind == "amendment_paid"))
+
+
+def test_a_paid_amendment_is_confirmed_by_one_email_without_the_token(ctx, client, locked, buy):
+    token, public_id = locked()
+    _, session = buy(token)
+    assert amendment_emails() == []
+    payload = stripe_event("checkout.session.completed", paid(session), event_id="evt_amend_mail")
+    assert post_event(client, payload).json["outcome"] == "amendment_paid"
+    post_event(client, payload)  # the replay
+    post_event(client, stripe_event("checkout.session.async_payment_succeeded", paid(session)))  # already paid
+    [message] = amendment_emails()
+    assert message.subject == f"Amendment to certificate {public_id} paid"
+    sealed = read_payload(ctx.keyring, message)
+    assert sealed["to"] == "holder@example.com"
+    assert f"/r/{public_id}" in sealed["text"] and "version 2" in sealed["text"]
+    assert token not in sealed["text"] and token not in sealed["html"]
+
+
+def test_the_holder_back_first_gets_the_email_too_and_a_deleted_address_gets_none(
+    ctx, client, locked, buy, stripe_double
+):
+    token, _ = locked()
+    _, session = buy(token)
+    stripe_double.complete(session["id"], deliver=False)  # paid at Stripe, the event not delivered yet
+    client.simulate_get("/api/cert/amendment", params={"session_id": session["id"]}, headers=bearer(token))
+    assert len(amendment_emails()) == 1
+    token, public_id = locked()
+    cert = Certificate.get(Certificate.public_id == public_id)
+    Purchase.update(email_purged_at=ctx.clock()).where(Purchase.certificate == cert.id).execute()
+    _, session = buy(token)
+    assert post_event(client, stripe_event("checkout.session.completed", paid(session))).json["outcome"] == (
+        "amendment_paid"
+    )
+    assert len(amendment_emails()) == 1  # the retention policy deleted the address: nothing to send to
 
 
 def test_a_reference_that_does_not_match_the_session_is_not_ours(client, locked, buy):

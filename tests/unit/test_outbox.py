@@ -100,6 +100,7 @@ def test_messages_are_calm_and_complete():
         messages.abandoned_reminder(base),
         messages.certificate_issued(base, "GSTK-" + "B" * 24, "GS-BC-H-26-1"),
         messages.token_rotated(base, "GSTK-" + "B" * 24, "GS-BC-H-26-1"),
+        messages.amendment_paid(base, "GS-BC-H-26-1", 2),
     ):
         for part in (message.subject, message.text, message.html):
             assert "!" not in part.replace("<!--", "")
