@@ -4,15 +4,28 @@
         requests.get(server.url + "/path")
 
 `server.url` is `http://127.0.0.1:<port>` with no trailing slash. Leaving the block closes the listener and stops
-the worker threads.
+the worker threads. `stop_process` stops a server the tests started as a process of its own.
 """
 
 from __future__ import annotations
 
+import subprocess
 import threading
 
 import waitress
 from waitress import wasyncore
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within `timeout` seconds; returns once it has exited."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
 
 
 class ServedApp:

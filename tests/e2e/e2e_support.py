@@ -18,6 +18,8 @@ import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from dev.serving import stop_process
+
 PRIVATE_LINK_SUBJECT = "Your GhostShell purchase token"
 PRIVATE_LINK_OPENING = "Payment for a GhostShell birth certificate has been received."
 ISSUED_OPENING = "has been issued and entered in the registry."
@@ -294,11 +296,7 @@ class Registry:
         return self.log_path.read_text()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         self._log.close()
 
     # The local doubles' controls, on the same origin.

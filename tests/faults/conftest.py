@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from dev.serving import stop_process
+
 from .support import PG_URL, REPO, WEBHOOK_SECRET, free_port, postgres_available, wait_until
 
 SECRET_KEY = "fault-suite-secret-key-0123456789-abcdefghijklmnop"
@@ -58,11 +60,7 @@ class Doubles:
         return answer.json()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         self._log.close()
 
 
@@ -161,13 +159,8 @@ class Server:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process:
+            stop_process(self.process)
 
     def close(self) -> None:
         self.stop()

@@ -40,3 +40,26 @@ def test_a_server_never_started_closes():
     server = ServedApp(hello)
     server.close()
     assert not server._thread.is_alive()
+
+
+def test_stop_process_terminates_and_kills_what_ignores_the_terminate():
+    import subprocess
+    import sys
+
+    from dev.serving import stop_process
+
+    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stop_process(polite)
+    assert polite.returncode is not None and polite.returncode != 0
+    stubborn = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert stubborn.stdout is not None and stubborn.stdout.readline()  # the handler is in place
+    stop_process(stubborn, timeout=0.5)
+    assert stubborn.returncode == -9
+    stop_process(stubborn)  # already exited: nothing to do
