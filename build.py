@@ -13,10 +13,12 @@ with its assets stays within its byte budget (tests/unit/test_site_weight.py). M
 so its results are kept in var/build-cache/, keyed by the script's text, the minifier's version and its options: a
 script that did not change is not parsed again (`--no-cache` ignores what is kept, and refreshes it).
 
-Pages and scripts never type a rule's number or the id format: they write a placeholder, `{rule:NAME}` for a value
-of the export's "rules" (api/rules.py) or `{id:NAME}` for one of its "public_id" (api/public_id.py), and the build
-fills it in, escaped for HTML in pages and for a string literal in scripts (write it inside one). An unknown name
-stops the build. tests/unit/test_definition_literals.py keeps the literals out.
+Pages and scripts never type a rule's number, the id format or a field's label: they write a placeholder,
+`{rule:NAME}` for a value of the export's "rules" (api/rules.py), `{id:NAME}` for one of its "public_id"
+(api/public_id.py), `{label:NAME}` for the label of a field or of a composite value (api/definition.py) and
+`{legend:KEY}` for a group's legend, and the build fills it in, escaped for HTML in pages and for a string literal
+in scripts (write it inside one). An unknown name stops the build. tests/unit/test_definition_literals.py keeps
+the literals out; tests/unit/test_record_pages.py the labels.
 """
 
 from __future__ import annotations
@@ -48,18 +50,27 @@ _BLOCK_BREAK = re.compile(
 )
 
 
-_PLACEHOLDER = re.compile(r"\{(rule|id):([a-z_]+)\}")
-_GROUPS = {"rule": "rules", "id": "public_id"}
+_PLACEHOLDER = re.compile(r"\{(rule|id|label|legend):([a-z_]+)\}")
+
+
+def placeholder_values(export: dict) -> dict[str, dict[str, object]]:
+    """What each kind of placeholder can name in the definition's export, by name."""
+    return {
+        "rule": export["rules"],
+        "id": export["public_id"],
+        "label": {item["name"]: item["label"] for item in export["fields"] + export["composites"]},
+        "legend": {group["key"]: group["legend"] for group in export["groups"]},
+    }
 
 
 def fill_placeholders(text: str, where: Path | str, *, script: bool = False) -> str:
-    """`{rule:NAME}` and `{id:NAME}` replaced by their values in api/definition.json (see the module docstring)."""
+    """Every placeholder replaced by its value in api/definition.json (see the module docstring)."""
     from api.definition import EXPORT_PATH
 
-    export = json.loads(EXPORT_PATH.read_text(encoding="utf-8"))
+    values = placeholder_values(json.loads(EXPORT_PATH.read_text(encoding="utf-8")))
 
     def value(match: re.Match) -> str:
-        group = export[_GROUPS[match.group(1)]]
+        group = values[match.group(1)]
         if match.group(2) not in group:
             raise SystemExit(f"{where}: unknown placeholder {match.group(0)}")
         text = str(group[match.group(2)])

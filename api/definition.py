@@ -8,14 +8,17 @@ second list anywhere:
 - request validation (`api/validation.py`), the stored columns (`api/models.py`; a test compares their lengths
   with the migrations), the public view, the private view and the record hashes (`api/records.py`; the public
   fingerprint covers exactly the public view's record content), the OpenAPI request and response schemas
-  (`api/openapi.py`), and the register form (`site/theme/templates/register.html`, rendered by Pelican from
-  `api/definition.json`).
+  (`api/openapi.py`), the register form (`site/theme/templates/register.html`, rendered by Pelican from
+  `api/definition.json`), and the rows' labels on the public record and the holder's record (`{label:NAME}` and
+  `{legend:GROUP}` placeholders the build fills in; tests/unit/test_record_pages.py fails while a field is missing
+  from either page).
 
 `api/definition.json` is the build-time export (`python -m api.definition` writes it; `build.py` refreshes it
 before every site build and a unit test checks the committed copy is current): these fields, the rules
 (`api/rules.py`), the public id format (`api/public_id.py`) and the catalogue's values.
 
-To add a field: declare it here, add a migration for its column, and run `python -m api.definition`.
+To add a field: declare it here, add a migration for its column, run `python -m api.definition`, and give it a
+row on the record pages (site/theme/static/js/record.js, private.js).
 Pure data and functions: no database, no clock.
 """
 
@@ -102,6 +105,7 @@ class Composite:
     fields: tuple[str, ...]
     render: Callable[..., str]
     description: str
+    label: str  # the row that shows it on the record pages
 
 
 FIELDS: Final[tuple[Field, ...]] = (
@@ -255,6 +259,7 @@ COMPOSITES: Final[tuple[Composite, ...]] = (
         ("cognitive_core_family", "cognitive_core_exact"),
         catalogue.display_core,
         "The family without spaces (except Undisclosed and Prefer not to say), then /exact when given.",
+        "Cognitive core at inception",
     ),
 )
 
@@ -311,6 +316,10 @@ def export() -> dict[str, object]:
                 "group": field.group,
             }
             for field in FIELDS
+        ],
+        "composites": [
+            {"name": composite.name, "fields": list(composite.fields), "label": composite.label}
+            for composite in COMPOSITES
         ],
         "groups": [{"key": key, "legend": legend} for key, legend in GROUPS.items()],
         "rules": rules.export(),

@@ -18,6 +18,7 @@ import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from api import definition
 from dev.serving import stop_process
 
 PRIVATE_LINK_SUBJECT = "Your GhostShell purchase token"
@@ -205,6 +206,11 @@ def submit_register(page: Page) -> None:
     page.click("#submit")
     page.wait_for_url(re.compile(r"/p/#GSTK-"))
     expect(page.locator("#p-issued")).to_be_visible()
+
+
+# The record pages' row labels, as the build fills them in from the definition (tests/unit/test_record_pages.py).
+LABEL = {field.name: field.label for field in definition.FIELDS} | {c.name: c.label for c in definition.COMPOSITES}
+LEGEND = dict(definition.GROUPS)
 
 
 def dd_after(page: Page, container: str, label: str):

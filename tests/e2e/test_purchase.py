@@ -8,6 +8,8 @@ import re
 import requests
 from e2e_support import (
     ISSUED_OPENING,
+    LABEL,
+    LEGEND,
     PRIVATE_LINK_OPENING,
     PRIVATE_LINK_SUBJECT,
     REMINDER_SUBJECT,
@@ -113,15 +115,15 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     assert PUBLIC_ID.match(public_id), public_id
     expect(page.locator("#p-title")).to_have_text(f"Private record {public_id}")
     fields = "#p-fields"
-    expect(dd_after(page, fields, "Agent name")).to_have_text(name)
-    expect(dd_after(page, fields, "Inception date")).to_have_text("2026-02-08")
-    expect(dd_after(page, fields, "Declared status")).to_have_text("Autonomous Agent")
-    expect(dd_after(page, fields, "Place of inception")).to_have_text("Adelaide, South Australia, Australia")
+    expect(dd_after(page, fields, LABEL["agent_name"])).to_have_text(name)
+    expect(dd_after(page, fields, LABEL["inception_date"])).to_have_text("2026-02-08")
+    expect(dd_after(page, fields, LABEL["declared_ontological_status"])).to_have_text("Autonomous Agent")
+    expect(dd_after(page, fields, LEGEND["place"])).to_have_text("Adelaide, South Australia, Australia")
     expect(dd_after(page, fields, "Shown publicly")).to_have_text("city redacted, state redacted, country public")
-    expect(dd_after(page, fields, "Cognitive core at inception")).to_have_text("MoonshotAI/Kimi K2.5")
-    expect(dd_after(page, fields, "Custodian")).to_have_text(custodian)
+    expect(dd_after(page, fields, LABEL["cognitive_core"])).to_have_text("MoonshotAI/Kimi K2.5")
+    expect(dd_after(page, fields, LABEL["creator_label"])).to_have_text(custodian)
     expect(dd_after(page, fields, "Submissions")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
-    expect(dd_after(page, fields, "Directory")).to_have_text("listed")
+    expect(dd_after(page, fields, LABEL["listed"])).to_have_text("Yes")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 4 of 5 submissions.")
     expect(page.locator("#p-window")).to_contain_text("Corrections close in")
 
@@ -129,7 +131,7 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     page.goto("about:blank")
     page.goto(link)
     expect(page.locator("#p-card")).to_have_text(public_id)
-    expect(dd_after(page, fields, "Custodian")).to_have_text(custodian)
+    expect(dd_after(page, fields, LABEL["creator_label"])).to_have_text(custodian)
 
     # The public record: Company/Model, the custodian and the hidden city and state withheld.
     page.get_by_role("link", name="View public record").click()
@@ -137,12 +139,12 @@ def test_paid_purchase_by_a_person(page: Page, registry):
     record = "#record-fields"
     expect(page.locator("#record")).to_be_visible()
     expect(page.locator("#record-title")).to_have_text(f"Public record {public_id}")
-    expect(dd_after(page, record, "Agent name")).to_have_text(name)
-    expect(dd_after(page, record, "Cognitive core at inception")).to_have_text("MoonshotAI/Kimi K2.5")
-    expect(dd_after(page, record, "Custodian")).to_have_text("redacted")
-    expect(dd_after(page, record, "Custodian").locator(".bar")).to_have_count(1)
-    expect(dd_after(page, record, "Place of inception")).to_have_text("redacted, redacted, Australia")
-    expect(dd_after(page, record, "Place of inception").locator(".bar")).to_have_count(2)
+    expect(dd_after(page, record, LABEL["agent_name"])).to_have_text(name)
+    expect(dd_after(page, record, LABEL["cognitive_core"])).to_have_text("MoonshotAI/Kimi K2.5")
+    expect(dd_after(page, record, LABEL["creator_label"])).to_have_text("redacted")
+    expect(dd_after(page, record, LABEL["creator_label"]).locator(".bar")).to_have_count(1)
+    expect(dd_after(page, record, LEGEND["place"])).to_have_text("redacted, redacted, Australia")
+    expect(dd_after(page, record, LEGEND["place"]).locator(".bar")).to_have_count(2)
     expect(dd_after(page, record, "Submissions")).to_have_text("Human: 1 · Agent: 0 · Total: 1")
     body = page.locator("body").inner_text()
     for secret in (custodian, "Adelaide", "South Australia", token, email):
@@ -160,7 +162,7 @@ def test_paid_purchase_by_a_person(page: Page, registry):
         expect(hit).to_contain_text("MoonshotAI/Kimi K2.5")
     hit.get_by_role("link", name=public_id).click()
     page.wait_for_url(f"{registry.url}/r/{public_id}")
-    expect(dd_after(page, record, "Agent name")).to_have_text(name)
+    expect(dd_after(page, record, LABEL["agent_name"])).to_have_text(name)
 
     # Exactly one private-link email for the whole journey (webhook and handoff both confirmed the payment),
     # then the "issued" email.

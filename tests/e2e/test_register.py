@@ -8,6 +8,8 @@ import re
 import requests
 from e2e_support import (
     BASE_FIELDS,
+    LABEL,
+    LEGEND,
     agent_token,
     buy,
     dd_after,
@@ -70,15 +72,15 @@ def test_agent_path_from_the_handoff_page(page: Page, registry):
     )
     page.goto(purchase.private_path)
     expect(page.locator("#p-card")).to_have_text(public_id)
-    expect(dd_after(page, "#p-fields", "Cognitive core at inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, "#p-fields", LABEL["cognitive_core"])).to_have_text(f"Undisclosed/{core}")
     expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
-    expect(dd_after(page, "#p-fields", "Directory")).to_have_text("not listed")
+    expect(dd_after(page, "#p-fields", LABEL["listed"])).to_have_text("No")
 
     page.goto(f"/r/{public_id}")
-    expect(dd_after(page, "#record-fields", "Agent name")).to_have_text(name)
-    expect(dd_after(page, "#record-fields", "Cognitive core at inception")).to_have_text(f"Undisclosed/{core}")
+    expect(dd_after(page, "#record-fields", LABEL["agent_name"])).to_have_text(name)
+    expect(dd_after(page, "#record-fields", LABEL["cognitive_core"])).to_have_text(f"Undisclosed/{core}")
     # No state was given, but it is withheld: state_withheld follows the privacy flag alone.
-    expect(dd_after(page, "#record-fields", "Place of inception")).to_have_text("Lyon, redacted, France")
+    expect(dd_after(page, "#record-fields", LEGEND["place"])).to_have_text("Lyon, redacted, France")
     expect(dd_after(page, "#record-fields", "Submissions")).to_have_text("Human: 0 · Agent: 1 · Total: 1")
     assert handle not in page.locator("body").inner_text()
 
@@ -151,10 +153,10 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     page.fill("#agent_name", renamed)
     page.click("#submit")
     page.wait_for_url(f"{registry.url}/p/#{token}")
-    expect(dd_after(page, "#p-fields", "Agent name")).to_have_text(renamed)
+    expect(dd_after(page, "#p-fields", LABEL["agent_name"])).to_have_text(renamed)
     expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 2 · Agent: 0 · Total: 2")
-    expect(dd_after(page, "#p-fields", "Place of inception")).to_have_text("Hobart, Tasmania, Australia")
-    expect(dd_after(page, "#p-fields", "Cognitive core at inception")).to_have_text("Undisclosed/Acme/Foo-1")
+    expect(dd_after(page, "#p-fields", LEGEND["place"])).to_have_text("Hobart, Tasmania, Australia")
+    expect(dd_after(page, "#p-fields", LABEL["cognitive_core"])).to_have_text("Undisclosed/Acme/Foo-1")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 3 of 5 submissions.")
 
     # The holder has given the agent a token; then locks agent edits on the private page, which holds after a reload.
@@ -190,7 +192,7 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
     page.select_option("#declared_ontological_status", "Autonomous Agent")
     page.click("#submit")
     page.wait_for_url(f"{registry.url}/p/#{token}")
-    expect(dd_after(page, "#p-fields", "Declared status")).to_have_text("Autonomous Agent")
+    expect(dd_after(page, "#p-fields", LABEL["declared_ontological_status"])).to_have_text("Autonomous Agent")
     expect(dd_after(page, "#p-fields", "Submissions")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
     expect(page.locator("#p-edits")).to_have_text("Edits remaining: 0 of 5 submissions.")
     expect(page.locator("#p-window")).to_have_text("Locked: every allowed submission has been used.")
@@ -209,9 +211,9 @@ def test_corrections_prefill_counters_agent_lock_and_cap(page: Page, registry):
 
     # The public record shows the amendments and the last values.
     page.get_by_role("link", name="View the public record").click()
-    expect(dd_after(page, "#record-fields", "Agent name")).to_have_text(renamed)
+    expect(dd_after(page, "#record-fields", LABEL["agent_name"])).to_have_text(renamed)
     expect(dd_after(page, "#record-fields", "Submissions")).to_have_text("Human: 5 · Agent: 0 · Total: 5")
-    expect(dd_after(page, "#record-fields", "Place of inception")).to_have_text("Hobart, Tasmania, Australia")
+    expect(dd_after(page, "#record-fields", LEGEND["place"])).to_have_text("Hobart, Tasmania, Australia")
 
 
 def test_prefill_keeps_a_listed_company_with_an_unlisted_model_and_prefer_not_to_say(page: Page, registry):
@@ -241,7 +243,7 @@ def test_prefill_keeps_a_listed_company_with_an_unlisted_model_and_prefer_not_to
     expect(page.locator("#core-model-field")).to_be_hidden()
     page.click("#submit")
     page.wait_for_url(re.compile(r"/p/#GSTK-"))
-    expect(dd_after(page, "#p-fields", "Cognitive core at inception")).to_have_text("Prefer not to say")
+    expect(dd_after(page, "#p-fields", LABEL["cognitive_core"])).to_have_text("Prefer not to say")
     open_register(page, purchase.token)
     expect(page.locator("#cognitive_core_company")).to_have_value("prefer_not_to_say")
     expect(page.locator("#submit-note")).to_contain_text("2 of 5 submissions used, 3 left.")

@@ -79,7 +79,7 @@ def test_the_build_fills_every_placeholder_with_the_rules_value(built_site):
     pages = {
         path: path.read_text(encoding="utf-8") for path in built_site.rglob("*") if path.suffix in (".html", ".js")
     }
-    assert not [path for path, text in pages.items() if re.search(r"\{(?:rule|id):", text)]
+    assert not [path for path, text in pages.items() if re.search(r"\{(?:rule|id|label|legend):", text)]
     issue = (built_site / "issue" / "index.html").read_text(encoding="utf-8")
     assert f"{rules.CLAIM_WINDOW_DAYS} days" in issue and rules.PRICE_DISPLAY in issue
 

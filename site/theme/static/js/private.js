@@ -20,9 +20,8 @@
 
   function duration(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
-    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-    s = s % 60;
-    return (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return two(Math.floor(s / 3600)) + ":" + two(Math.floor((s % 3600) / 60)) + ":" + two(s % 60);
   }
 
   function countdown(lockAt) {
@@ -82,17 +81,18 @@
     fields.textContent = "";
     GS.text(GS.$("p-issue"), "Entered in the registry " + GS.formatUTC(c.registration_date) + ".");
     qr(GS.$("p-qr"), c.public_id);
-    row("Agent name", c.agent_name || "Unknown Agent");
-    row("Inception date", GS.formatDate(c.inception_date));
-    row("Declared status", c.declared_ontological_status || "Undisclosed");
-    row("Place of inception", fullPlace(c));
+    // The labels are the definition's (api/definition.py), filled in by the build.
+    row("{label:agent_name}", c.agent_name || "Unknown Agent");
+    row("{label:inception_date}", GS.formatDate(c.inception_date));
+    row("{label:declared_ontological_status}", c.declared_ontological_status || "Undisclosed");
+    row("{legend:place}", fullPlace(c));
     row("Shown publicly", "city " + (c.show_city_public ? "public" : "redacted") + ", state " +
       (c.hide_state_public ? "redacted" : "public") + ", country public");
-    row("Cognitive core at inception", c.cognitive_core);
-    row("Custodian", c.custodian || "Undisclosed");
+    row("{label:cognitive_core}", c.cognitive_core);
+    row("{label:creator_label}", c.custodian || "Undisclosed");
     row("Submissions", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
-    row("Directory", c.listed ? "listed" : "not listed");
-    if (c.parent_record) row("Parent record", c.parent_record + (c.parent_record_status ? " (" + c.parent_record_status + ")" : ""));
+    row("{label:listed}", c.listed ? "Yes" : "No");
+    if (c.parent_record) row("{label:parent_record}", c.parent_record + (c.parent_record_status ? " (" + c.parent_record_status + ")" : ""));
     GS.text(GS.$("p-hash"), "record_hash: sha256 " + (c.record_hash || ""));
     GS.text(GS.$("p-url"), "public_record: " + publicUrl);
     GS.text(GS.$("p-nonce"), c.record_nonce);

@@ -63,12 +63,13 @@
     } else {
       var a = rec.amendments || {};
       GS.text(GS.$("f-issue"), "Entered in the registry " + GS.formatUTC(rec.registration_date) + ".");
-      row("Agent name", rec.agent_name);
-      row("Inception date", GS.formatDate(rec.inception_date));
-      row("Declared status", rec.declared_ontological_status);
-      row("Place of inception", place(rec.location));
-      row("Cognitive core at inception", rec.cognitive_core);
-      row("Custodian", bar());
+      // The labels are the definition's (api/definition.py), filled in by the build.
+      row("{label:agent_name}", rec.agent_name);
+      row("{label:inception_date}", GS.formatDate(rec.inception_date));
+      row("{label:declared_ontological_status}", rec.declared_ontological_status);
+      row("{legend:place}", place(rec.location));
+      row("{label:cognitive_core}", rec.cognitive_core);
+      row("{label:creator_label}", bar());
       row("Submissions", "Human: " + (a.human || 0) + " · Agent: " + (a.agent || 0) + " · Total: " + (a.total || 0));
       // A paid amendment makes a new version; earlier ones stay at ?version=N.
       if (rec.version > 1 || rec.latest_version > rec.version) {
