@@ -6,9 +6,10 @@ What it does:
 1. Fills a new SQLite database (`--filler` certificates, one issued record to read, paid tokens, pending Stripe
    checkouts), then starts `python -m api serve` on it (rate limits off) and `benchmarks/references.py` (a bare
    Falcon JSON route and a bare Falcon + Peewee one-row insert) with the same waitress settings, on 127.0.0.1.
-2. Loads each route with wrk (2 threads), `--rounds` times, each round running the reference right before the
-   registry's routes, and prints one table: median req/s, p50 and p99 of the median round, and the ratio to the
-   reference at the same number of connections. Reads run at 8 connections; first submissions and corrections
+2. Loads each route with wrk (2 threads), `--rounds` times, each run of a registry route right after a run of
+   its reference, and prints one table: median req/s, p50 and p99 of the median round, and the ratio to the
+   reference at the same number of connections (the median of each pair's ratio, so that a machine whose speed
+   drifts during the run weighs on both sides alike). Reads run at 8 connections; first submissions and corrections
    at 16 (every request a distinct paid token, or a distinct issued one); the webhook at 4 (every request a
    distinct signed `checkout.session.completed`).
 3. Checks the card numbers the first submissions took: no duplicate, no gap.
@@ -313,16 +314,23 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 class Table:
+    """Each run of a route is paired with the run of its reference made just before it; the ratio is the median of
+    the pairs' ratios, so a machine whose speed drifts during the minutes of a benchmark (a shared host does)
+    weighs on both sides of each pair alike."""
+
     def __init__(self):
         self.runs: dict[str, list[dict]] = {}
         self.reference_of: dict[str, str] = {}
+        self.paired: dict[str, list[dict]] = {}
         self.connections: dict[str, int] = {}
 
-    def add(self, route: str, figures: dict, connections: int, reference: str | None = None) -> None:
+    def add(self, route: str, figures: dict, connections: int, reference: tuple[str, dict] | None = None) -> None:
+        """A run of `route`; `reference`: the name and the figures of the reference run made just before it."""
         self.runs.setdefault(route, []).append(figures)
         self.connections[route] = connections
         if reference:
-            self.reference_of[route] = reference
+            self.reference_of[route] = reference[0]
+            self.paired.setdefault(route, []).append(reference[1])
 
     def median_run(self, route: str) -> dict:
         runs = sorted(self.runs[route], key=lambda figures: figures["rps"])
@@ -345,10 +353,11 @@ class Table:
             )
             reference = self.reference_of.get(route)
             if reference:
-                mine = statistics.median(r["rps"] for r in self.runs[route])
-                theirs = statistics.median(r["rps"] for r in self.runs[reference])
+                pairs = zip(self.runs[route], self.paired[route], strict=True)
+                ratio = statistics.median(mine["rps"] / theirs["rps"] for mine, theirs in pairs)
+                theirs = statistics.median(r["rps"] for r in self.paired[route])
                 target = TARGETS.get(route)
-                line += f"   {reference:<22}{theirs:>10,.0f}{mine / theirs:>7.2f}"
+                line += f"   {reference:<22}{theirs:>10,.0f}{ratio:>7.2f}"
                 line += f"{'≥ ' + format(target, '.1f') if target else '—':>8}"
             print(line)
         for route, runs in self.runs.items():
@@ -499,30 +508,26 @@ def main() -> int:
                 {"Cookie": f"gs_handoff={fixture.binding}"},
             ),
         }
+        bare_json = "bare JSON route"
         for round_index in range(rounds):
             print(f"round {round_index + 1} of {rounds}", flush=True)
-            table.add(
-                "bare JSON route",
-                loader.run(reference + "/json", READ_CONNECTIONS, server=reference_pid),
-                READ_CONNECTIONS,
-            )
             for route, (path, headers) in reads.items():
                 if wanted(route):
-                    table.add(
-                        route,
-                        loader.run(base + path, READ_CONNECTIONS, headers=headers, server=registry_pid),
-                        READ_CONNECTIONS,
-                        "bare JSON route",
-                    )
-            if wanted("first submission") or wanted("correction"):
-                insert = post(reference + "/insert", SUBMIT_CONNECTIONS, reference_pid)
-                table.add(f"bare insert ({SUBMIT_CONNECTIONS} conns)", insert, SUBMIT_CONNECTIONS)
+                    before = loader.run(reference + "/json", READ_CONNECTIONS, server=reference_pid)
+                    table.add(bare_json, before, READ_CONNECTIONS)
+                    figures = loader.run(base + path, READ_CONNECTIONS, headers=headers, server=registry_pid)
+                    table.add(route, figures, READ_CONNECTIONS, (bare_json, before))
+            bare_insert = f"bare insert ({SUBMIT_CONNECTIONS} conns)"
             if wanted("first submission"):
+                insert = post(reference + "/insert", SUBMIT_CONNECTIONS, reference_pid)
+                table.add(bare_insert, insert, SUBMIT_CONNECTIONS)
                 tokens = token_rounds[round_index]
                 bodies = [submission_body(token, f"Benchmark Agent {index}") for index, token in enumerate(tokens)]
                 figures = post(base + "/api/cert/redeem-token", SUBMIT_CONNECTIONS, registry_pid, lines=bodies)
-                table.add("first submission", figures, SUBMIT_CONNECTIONS, f"bare insert ({SUBMIT_CONNECTIONS} conns)")
+                table.add("first submission", figures, SUBMIT_CONNECTIONS, (bare_insert, insert))
                 if wanted("correction"):
+                    insert = post(reference + "/insert", SUBMIT_CONNECTIONS, reference_pid)
+                    table.add(bare_insert, insert, SUBMIT_CONNECTIONS)
                     issued = fixture.issued_tokens(tokens)
                     corrections = [
                         json.dumps({"token": token, "agent_name": f"Benchmark Agent corrected {turn}"})
@@ -530,10 +535,11 @@ def main() -> int:
                         for token in issued
                     ]
                     figures = post(base + "/api/cert/redeem-token", SUBMIT_CONNECTIONS, registry_pid, lines=corrections)
-                    table.add("correction", figures, SUBMIT_CONNECTIONS, f"bare insert ({SUBMIT_CONNECTIONS} conns)")
+                    table.add("correction", figures, SUBMIT_CONNECTIONS, (bare_insert, insert))
             if wanted("webhook"):
+                bare_insert = f"bare insert ({WEBHOOK_CONNECTIONS} conns)"
                 insert = post(reference + "/insert", WEBHOOK_CONNECTIONS, reference_pid)
-                table.add(f"bare insert ({WEBHOOK_CONNECTIONS} conns)", insert, WEBHOOK_CONNECTIONS)
+                table.add(bare_insert, insert, WEBHOOK_CONNECTIONS)
                 share = len(sessions) // rounds
                 events = signed_events(sessions[round_index * share : (round_index + 1) * share], str(round_index))
                 figures = post(
@@ -543,7 +549,7 @@ def main() -> int:
                     lines=events,
                     line_header="Stripe-Signature",
                 )
-                table.add("webhook", figures, WEBHOOK_CONNECTIONS, f"bare insert ({WEBHOOK_CONNECTIONS} conns)")
+                table.add("webhook", figures, WEBHOOK_CONNECTIONS, (bare_insert, insert))
     finally:
         servers.stop()
 
