@@ -1,7 +1,8 @@
 """Shared fixtures for the unit suite.
 
 - `db`: a real database, migrated with `api.migrations`: a fresh SQLite file per test, or the PostgreSQL server
-  named by `TEST_DATABASE_URL` (emptied before each test). CI runs the suite once for each.
+  named by `TEST_DATABASE_URL`, emptied before each test (`postgres_reset.py`: the schema is built once and
+  rebuilt after a test that changed it). CI runs the suite once for each.
 - `stripe_double`: the local Stripe double on a real waitress server on loopback; the official SDK talks to it.
   Webhook delivery is off: tests sign their own events with `stripe.WebhookSignature.generate_signature_header`.
 - `resend_double`: the local Resend double on loopback; `deliver_mail()` runs the real outbox sender against it.
@@ -33,6 +34,7 @@ from api.models import Purchase, bind_models
 from api.registry import Registry
 from dev.serving import ServedApp
 
+from . import postgres_reset
 from .support import BASE_URL, FIXED_NOW, OPS_SECRET, WEBHOOK_SECRET, agent_token_for, submission
 
 
@@ -50,12 +52,6 @@ class Clock:
         return self.now
 
 
-def reset_postgres(db) -> None:
-    tables = db.get_tables()
-    if tables:
-        db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-
-
 @pytest.fixture
 def database_url(tmp_path):
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/registry.db"
@@ -64,9 +60,10 @@ def database_url(tmp_path):
 @pytest.fixture
 def db(database_url):
     database = open_database(database_url)
-    if not is_sqlite(database):
-        reset_postgres(database)
-    migrate(database)
+    if is_sqlite(database):
+        migrate(database)
+    else:
+        postgres_reset.prepare(database, database_url)
     bind_models(database)
     yield database
     if not database.is_closed():
