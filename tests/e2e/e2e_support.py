@@ -18,6 +18,7 @@ import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+import build
 from api import definition
 from dev.serving import stop_process
 
@@ -209,8 +210,8 @@ def submit_register(page: Page) -> None:
 
 
 # The record pages' row labels, as the build fills them in from the definition (tests/unit/test_record_pages.py).
-LABEL = {field.name: field.label for field in definition.FIELDS} | {c.name: c.label for c in definition.COMPOSITES}
-LEGEND = dict(definition.GROUPS)
+_PLACEHOLDERS = build.placeholder_values(definition.export())
+LABEL, LEGEND = _PLACEHOLDERS["label"], _PLACEHOLDERS["legend"]
 
 
 def dd_after(page: Page, container: str, label: str):
