@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import random
 import statistics
 import sys
@@ -34,6 +35,7 @@ from api.db import is_sqlite, open_database  # noqa: E402
 from api.migrations import migrate  # noqa: E402
 from api.models import Certificate, bind_models  # noqa: E402
 from api.public_cache import PublicViews  # noqa: E402
+from dev.scratch_database import drop_all_tables  # noqa: E402
 
 ROUNDS = 5
 SYLLABLES = ["jo", "ule", "ka", "ri", "no", "va", "sel", "tor", "mi", "ra", "qu", "en", "ta", "lo", "zen", "phi"]
@@ -102,7 +104,7 @@ def measure(call, runs: int) -> tuple[list[float], int]:
 
 def median_p95(timings: list[float]) -> tuple[float, float]:
     ordered = sorted(timings)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return statistics.median(ordered), ordered[math.ceil(len(ordered) * 0.95) - 1]  # nearest rank
 
 
 def run_queries(ctx, records: int, runs: int) -> dict[str, tuple[list[float], int]]:
@@ -135,10 +137,7 @@ def prepare(url: str, size: int) -> Context:
     """A new database at `url` holding `size` certificates, and a context on it with both caches off."""
     db = open_database(url)
     bind_models(db)
-    if not is_sqlite(db):
-        tables = db.get_tables()
-        if tables:
-            db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    drop_all_tables(db)  # a PostgreSQL database given with --database; a SQLite file is new
     migrate(db)
     print(f"database: {'SQLite' if is_sqlite(db) else 'PostgreSQL'}; filling to {size:,} records ...", flush=True)
     seconds = fill(db, size)

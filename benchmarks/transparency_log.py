@@ -34,6 +34,7 @@ from api.db import is_sqlite, open_database, write_transaction  # noqa: E402
 from api.migrations import migrate  # noqa: E402
 from api.models import LogEntry, LogHead, LogNode, bind_models  # noqa: E402
 from api.tlog import merkle  # noqa: E402
+from dev.scratch_database import drop_all_tables  # noqa: E402
 
 AT = dt.datetime(2026, 11, 25, 10, 0, 0)
 
@@ -104,9 +105,7 @@ def open_fresh(url: str | None, size: int, workdir: Path):
         db = open_database(f"sqlite:///{workdir}/log-{size}.db")
     else:
         db = open_database(url)
-        tables = db.get_tables()
-        if tables:
-            db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        drop_all_tables(db)
     migrate(db)
     bind_models(db)
     return db

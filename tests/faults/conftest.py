@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from api.db import open_database
+from dev.scratch_database import drop_all_tables
 from dev.serving import stop_process
 
 from .support import PG_URL, REPO, WEBHOOK_SECRET, free_port, postgres_available, wait_until
@@ -172,16 +174,11 @@ class Server:
 
 
 def _reset_postgres(url: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(url, connect_timeout=5)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        tables = [row[0] for row in cursor.fetchall()]
-        if tables:
-            cursor.execute("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-    connection.close()
+    db = open_database(url)
+    try:
+        drop_all_tables(db)
+    finally:
+        db.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

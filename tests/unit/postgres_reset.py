@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import peewee
 
 from api.migrations import migrate
+from dev.scratch_database import drop_all_tables
 
 # What identifies the schema as built: every relation of the public schema (tables, indexes, sequences) by OID,
 # and the migrations recorded as applied.
@@ -51,14 +52,8 @@ def prepare(db: peewee.PostgresqlDatabase, url: str) -> None:
     _built[url] = rebuild(db)
 
 
-def drop_all(db: peewee.Database) -> None:
-    tables = db.get_tables()
-    if tables:
-        db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-
-
 def rebuild(db: peewee.PostgresqlDatabase) -> _Built:
-    drop_all(db)
+    drop_all_tables(db)
     migrate(db)
     tables = [table for table in db.get_tables() if table != _MIGRATIONS_TABLE]
     seed_rows = []
